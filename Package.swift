@@ -18,7 +18,8 @@ let package = Package(
         .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.
-        .executableTarget(name: "takt-fuzz-schedule", dependencies: ["TaktSchedule"], path: "Tools/fuzz-schedule"),
+        .executableTarget(name: "takt-fuzz-schedule", dependencies: ["TaktSchedule", "CTaktFuzzSupport"], path: "Tools/fuzz-schedule"),
+        .target(name: "CTaktFuzzSupport", path: "Tools/fuzz-support"),
         .testTarget(name: "TaktTimeTests", dependencies: ["TaktTime"]),
         .testTarget(name: "TaktScheduleTests", dependencies: ["TaktSchedule", "TaktTime"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),

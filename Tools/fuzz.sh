@@ -16,8 +16,8 @@ case "$target" in
   *) echo "usage: Tools/fuzz.sh schedule [SECONDS]" >&2; exit 2 ;;
 esac
 
-swift build --scratch-path .build/fuzz -c debug --product "$product" \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DTAKT_FUZZING
+swift build --scratch-path .build/fuzz -c release --product "$product" \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTAKT_FUZZING -Xswiftc -use-ld=lld
 
 corpus=".build/fuzz/corpus-$target"
 mkdir -p "$corpus" fuzz-artifacts
@@ -25,7 +25,7 @@ for dir in "${seeds[@]}"; do
   [ -d "$dir" ] && find "$dir" -maxdepth 1 -type f -exec cp {} "$corpus/" \;
 done
 
-binary=".build/fuzz/debug/$product"
+binary=".build/fuzz/release/$product"
 echo "fuzzing $product for $seconds s (corpus $(ls "$corpus" | wc -l) files)"
 "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
   -artifact_prefix=fuzz-artifacts/ -print_final_stats=1 2>&1 | tail -n 25

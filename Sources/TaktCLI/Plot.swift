@@ -61,7 +61,7 @@ enum SVGTimeline {
     static let maximumFlows = 400
     /// Slot (and, separately, task) rectangles drawn one by one up to this count; beyond it they
     /// are merged per lane into runs of occupied pixel columns.
-    static let maximumRectangles = 6_000
+    static let maximumRectangles = 4_000
 
     /// `text` with the five XML special characters replaced by entities.
     static func escape(_ text: String) -> String {
@@ -180,7 +180,9 @@ enum SVGTimeline {
                 canvas.add("<rect x=\"\(number(left))\" y=\"\(number(y))\" width=\"\(number(plotWidth))\" height=\"\(number(laneHeight))\" fill=\"#f3f4f6\"/>")
             }
         }
-        canvas.add("<path d=\"M\(number(left)) \(number(top))H\(number(plotRight))\(stride(from: 1, through: laneCount, by: 1).map { "M\(number(left)) \(number(laneTop($0)))H\(number(plotRight))" }.joined())\" stroke=\"#d4d7dc\" stroke-width=\"0.6\"/>")
+        if laneHeight >= 10 {
+            canvas.add("<path d=\"M\(number(left)) \(number(top))H\(number(plotRight))\(stride(from: 1, through: laneCount, by: 1).map { "M\(number(left)) \(number(laneTop($0)))H\(number(plotRight))" }.joined())\" stroke=\"#d4d7dc\" stroke-width=\"0.6\"/>")
+        }
         canvas.add("</g>")
 
         // Time grid (light) and round boundaries (dark), with tick labels below the lanes.
@@ -469,12 +471,12 @@ enum SVGTimeline {
         header += "<text class=\"subtitle\" x=\"\(number(left))\" y=\"\(number(ly + 32))\">one colour per node; dashed lines: round boundaries; arrows leave the sender's slot and end at the delivery instant in each destination's lane</text>\n"
 
         var footer = ""
-        var ny = lanesBottom + 58
+        var ny = lanesBottom + 60
         for note in notes {
             footer += "<text class=\"note\" x=\"\(number(left))\" y=\"\(number(ny))\">\(escape(note))</text>\n"
             ny += 16
         }
-        let height = (ny + 8).rounded(.up)
+        let height = notes.isEmpty ? lanesBottom + 50 : (ny - 4).rounded(.up)
 
         var svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(number(width))\" height=\"\(number(height))\" viewBox=\"0 0 \(number(width)) \(number(height))\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"11\">\n"
@@ -492,8 +494,8 @@ enum SVGTimeline {
         .round-label{fill:#374151;font-weight:bold}
         .slot{stroke-width:0.8}
         .slot-label{fill:#111827}
-        .task-label.inside{fill:#ffffff}
-        .task-label{font-weight:bold}
+        .task-label{font-weight:bold;paint-order:stroke;stroke:#ffffff;stroke-width:3px;stroke-linejoin:round}
+        .task-label.inside{fill:#ffffff;stroke:none}
         .flow-label{font-size:10px;fill:#111827;font-style:italic;paint-order:stroke;stroke:#ffffff;stroke-width:3px;stroke-linejoin:round}
         .lane-label{font-weight:bold}
         </style>

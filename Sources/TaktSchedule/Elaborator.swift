@@ -228,9 +228,8 @@ public struct Elaborator {
                 }
                 switch Quantity.parse(number: number.text, unit: unit.text) {
                 case .failure(.unknownUnit(let u)):
-                    let known = ["ns", "us", "ms", "s", "ppm", "ppb", "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "byte", "bytes", "KiB", "round", "rounds"]
                     report(.invalidQuantity, at: unit.location, "unknown unit '\(u)'",
-                           help: suggestion(for: unit.text, among: known).map { "did you mean '\(number.text) \($0)'?" }
+                           help: Elaborator.unitSuggestion(unit.text, kind: expected).map { "did you mean '\(number.text) \($0)'?" }
                                ?? "'\(key)' takes \(kind.phrase)")
                     return nil
                 case .failure(let error):
@@ -301,6 +300,25 @@ public struct Elaborator {
         return text.utf8.allSatisfy { b in
             (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "_")
         }
+    }
+
+    /// In order of preference when two are equally close to a typo.
+    static let knownUnits = ["ns", "us", "ms", "s", "ppm", "ppb", "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "bytes", "byte", "KiB", "rounds", "round"]
+    static let unitAliases: [String: String] = [
+        "nsec": "ns", "nanosecond": "ns", "nanoseconds": "ns", "usec": "us", "microsecond": "us", "microseconds": "us",
+        "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "sec": "s", "second": "s", "seconds": "s",
+        "bps": "bit/s", "kbps": "kbit/s", "mbps": "Mbit/s", "gbps": "Gbit/s", "b/s": "bit/s", "bits/s": "bit/s",
+        "kib": "KiB", "kb": "KiB", "octets": "bytes",
+    ]
+
+    /// A likely intended unit: a known spelling in another case, a common alias, or a near typo.
+    /// Units of the expected kind are preferred.
+    static func unitSuggestion(_ unit: Substring, kind: QuantityKind) -> String? {
+        let lower = unit.lowercased()
+        if let exact = knownUnits.first(where: { $0.lowercased() == lower }) { return exact }
+        if let alias = unitAliases[lower] { return alias }
+        let ofKind = knownUnits.filter { Quantity.unitKind($0[...]) == kind }
+        return suggestion(for: unit, among: ofKind) ?? suggestion(for: unit, among: knownUnits)
     }
 
     static func exampleUnit(_ kind: QuantityKind) -> String {

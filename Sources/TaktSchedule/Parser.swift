@@ -49,7 +49,9 @@ public struct Parser {
                                               help: "fix the errors above and check again"))
                 break
             }
-            if current.kind == .word, Parser.declarationKeywords.contains(current.text) {
+            if current.kind == .semicolon {
+                advance()  // ';' may separate declarations on one line
+            } else if current.kind == .word, Parser.declarationKeywords.contains(current.text) {
                 if let d = parseDeclaration(nested: false) { declarations.append(d) }
             } else {
                 let token = current
@@ -245,7 +247,8 @@ public func suggestion(for word: Substring, among candidates: some Sequence<Stri
         if abs(c.count - target.count) > 2 { continue }
         let d = editDistance(target, c)
         let threshold = max(1, min(2, target.count / 3))
-        if d <= threshold, best == nil || d < best!.1 || (d == best!.1 && candidate < best!.0) {
+        // Ties go to the earlier candidate (declaration order, or the caller's preference order).
+        if d <= threshold, best == nil || d < best!.1 {
             best = (candidate, d)
         }
     }
