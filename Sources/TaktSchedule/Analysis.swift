@@ -18,11 +18,13 @@ public enum Analysis {
     /// Π in use: the declared precision if given, else the computed bound; nil when undefined
     /// (too few sync nodes for k).
     public static func precisionInUse(cluster: Cluster, nodes: [Node]) -> Interval? {
+        guard cluster.clockParametersResolved else { return nil }
         if let declared = cluster.declaredPrecision { return declared }
         return precisionBound(cluster: cluster, nodes: nodes)
     }
 
     public static func precisionBound(cluster: Cluster, nodes: [Node]) -> Interval? {
+        guard cluster.clockParametersResolved else { return nil }
         let n = nodes.reduce(0) { $0 + ($1.sync ? 1 : 0) }
         return PrecisionBound.precision(readingError: cluster.readingError, drift: cluster.drift,
                                         resynchronizationInterval: cluster.round, clocks: n, faulty: cluster.faultTolerance)

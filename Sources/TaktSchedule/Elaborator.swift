@@ -132,22 +132,32 @@ enum Value {
 
 /// The properties of one declaration after schema checks, keyed by `PropertyKey`.
 struct CheckedProperties {
-    var values: [PropertyKey: Value] = [:]
+    /// A handful of entries per declaration: a linear scan beats hashing here.
+    var keys: [PropertyKey] = []
+    var values: [Value] = []
     var spans: DeclarationSpans
 
-    subscript(key: PropertyKey) -> Value? { values[key] }
-    func interval(_ key: PropertyKey) -> Interval? { values[key]?.interval }
+    subscript(key: PropertyKey) -> Value? {
+        guard let i = keys.firstIndex(of: key) else { return nil }
+        return values[i]
+    }
+
+    mutating func set(_ key: PropertyKey, _ value: Value) {
+        keys.append(key)
+        values.append(value)
+    }
+    func interval(_ key: PropertyKey) -> Interval? { self[key]?.interval }
     func bool(_ key: PropertyKey, default value: Bool) -> Bool {
-        if case .bool(let b)? = values[key] { return b }
+        if case .bool(let b)? = self[key] { return b }
         return value
     }
     func integer(_ key: PropertyKey) -> Int64? {
-        switch values[key] {
+        switch self[key] {
         case .count(let v)?, .rounds(let v)?: return v
         default: return nil
         }
     }
-    func firstName(_ key: PropertyKey) -> Token? { values[key]?.names.first }
+    func firstName(_ key: PropertyKey) -> Token? { self[key]?.names.first }
     /// Whether the property was written (even if its value was rejected).
     func has(_ key: PropertyKey) -> Bool { spans.has(key) }
 }
@@ -167,9 +177,10 @@ public struct Elaborator {
     private mutating func check(_ declaration: SyntaxDeclaration) -> CheckedProperties {
         let schema = Schemas.forKeyword(declaration.keyword.text)
         var checked = CheckedProperties(spans: DeclarationSpans(name: declaration.name.location))
-        var seen: [PropertyKey: SourceLocation] = [:]
+        var seenKeys: [PropertyKey] = []
+        var seenLocations: [SourceLocation] = []
         for property in declaration.properties {
-            guard let key = PropertyKey(rawValue: String(property.key.text)),
+            guard let key = PropertyKey.byName(property.key.text),
                   let entry = schema.first(where: { $0.key == key }) else {
                 let known = schema.map { $0.key.rawValue }
                 report(.unknownProperty, at: property.key.location,
@@ -178,19 +189,21 @@ public struct Elaborator {
                            ?? "a \(declaration.keyword.text) takes: \(known.joined(separator: ", "))")
                 continue
             }
-            if let previous = seen[key] {
+            if let i = seenKeys.firstIndex(of: key) {
+                let previous = seenLocations[i]
                 report(.duplicateProperty, at: property.key.location,
                        "'\(key.rawValue)' is given twice for \(declaration.keyword.text) '\(declaration.name.text)'",
                        notes: [DiagnosticNote(previous, "first given here")], help: "remove one of the two")
                 continue
             }
-            seen[key] = property.key.location
+            seenKeys.append(key)
+            seenLocations.append(property.key.location)
             checked.spans.record(key, property.value.location)
             if let value = checkValue(property, kind: entry.kind) {
-                checked.values[key] = value
+                checked.set(key, value)
             }
         }
-        for entry in schema where entry.required && seen[entry.key] == nil {
+        for entry in schema where entry.required && !seenKeys.contains(entry.key) {
             report(.missingProperty, at: declaration.name.location,
                    "\(declaration.keyword.text) '\(declaration.name.text)' has no '\(entry.key.rawValue)'",
                    help: "add '\(entry.key.rawValue) = …' (\(entry.kind.phrase))")
@@ -634,10 +647,28 @@ public struct Elaborator {
         }
         var convergence = ConvergenceFunction.faultTolerantAverage
         if case .convergence(let f)? = p[.convergence] { convergence = f }
-        guard let round, let macrotick, let bitrate, let drift, let readingError, let k else { return nil }
-        return Cluster(name: String(d.name.text), round: round, cycleRounds: cycle, macrotick: macrotick, bitrate: bitrate,
-                       propagation: propagation, drift: drift, readingError: readingError, faultTolerance: Int(k),
-                       declaredPrecision: declaredPrecision, convergence: convergence, spans: p.spans)
+        // Without a round nothing can be timed. Any other broken value (already reported) gets a
+        // neutral stand-in and is listed in `unresolved`, so the rules that do not depend on it
+        // still run and one typo in the cluster does not hide every other error of the file.
+        guard let round else { return nil }
+        var unresolved: [PropertyKey] = []
+        func value<T>(_ v: T?, _ key: PropertyKey, _ standIn: T) -> T {
+            if let v { return v }
+            unresolved.append(key)
+            return standIn
+        }
+        if p.has(.precision) && declaredPrecision == nil && !(p[.precision].map { if case .derived = $0 { return true } else { return false } } ?? false) {
+            unresolved.append(.precision)
+        }
+        if p.has(.cycle) && (p.integer(.cycle) == nil || p.integer(.cycle) != cycle) { unresolved.append(.cycle) }
+        var cluster = Cluster(name: String(d.name.text), round: round, cycleRounds: cycle,
+                              macrotick: value(macrotick, .macrotick, .nanoseconds(1)),
+                              bitrate: value(bitrate, .bitrate, Bitrate(bitsPerSecond: Int64.max)),
+                              propagation: propagation, drift: value(drift, .drift, DriftRate(partsPerBillion: 0)),
+                              readingError: value(readingError, .readingError, .zero), faultTolerance: Int(value(k, .faultTolerance, 0)),
+                              declaredPrecision: declaredPrecision, convergence: convergence, spans: p.spans)
+        cluster.unresolved = unresolved
+        return cluster
     }
 
     private mutating func elaborateSlots(_ declarations: [SyntaxDeclaration], nodes: NameTable, messages: [Message],

@@ -38,9 +38,10 @@ public struct Token: Sendable, Equatable {
 }
 
 public struct Lexer {
-    /// The text as UTF-8 bytes, decoded lossily; the lexer never sees anything else.
     private let text: Substring
-    private var index: Substring.UTF8View.Index
+    /// The text's UTF-8 bytes, indexed by integer offsets (the lexer never sees anything else).
+    private let bytes: [UInt8]
+    private var index = 0
     private var line = 1
     private var column = 1
     private var sawTokenOnLine = false
@@ -49,7 +50,7 @@ public struct Lexer {
 
     public init(_ text: Substring) {
         self.text = text
-        self.index = text.utf8.startIndex
+        self.bytes = Array(text.utf8)
     }
 
     /// Returns every token, ending with exactly one `.endOfFile`.
@@ -62,22 +63,18 @@ public struct Lexer {
         }
     }
 
-    private var utf8: Substring.UTF8View { text.utf8 }
-
+    @inline(__always)
     private func peek(_ offset: Int = 0) -> UInt8? {
-        var i = index
-        for _ in 0..<offset {
-            guard i < utf8.endIndex else { return nil }
-            i = utf8.index(after: i)
-        }
-        return i < utf8.endIndex ? utf8[i] : nil
+        let i = index + offset
+        return i < bytes.count ? bytes[i] : nil
     }
 
     /// Advances one byte, keeping line and column (columns count scalars: continuation bytes
     /// 0b10xxxxxx do not advance the column).
+    @inline(__always)
     private mutating func advance() {
-        let byte = utf8[index]
-        index = utf8.index(after: index)
+        let byte = bytes[index]
+        index += 1
         if byte == UInt8(ascii: "\n") {
             line += 1
             column = 1
@@ -85,6 +82,14 @@ public struct Lexer {
         } else if byte & 0xC0 != 0x80 {
             column += 1
         }
+    }
+
+    /// The substring of the original text for the byte range [start, end).
+    private func slice(_ start: Int, _ end: Int) -> Substring {
+        let utf8 = text.utf8
+        let lower = utf8.index(utf8.startIndex, offsetBy: start)
+        let upper = utf8.index(lower, offsetBy: end - start)
+        return text[lower..<upper]
     }
 
     private static func isWordStart(_ b: UInt8) -> Bool {
@@ -123,7 +128,7 @@ public struct Lexer {
             }
             func make(_ kind: TokenKind) -> Token {
                 sawTokenOnLine = true
-                return Token(kind: kind, text: text[start..<index], location: location, startsLine: startsLine)
+                return Token(kind: kind, text: slice(start, index), location: location, startsLine: startsLine)
             }
             switch b {
             case UInt8(ascii: "{"): advance(); return make(.leftBrace)
@@ -159,7 +164,7 @@ public struct Lexer {
                 count += 1
             }
             if count == 0 { advance(); count = 1 }
-            let shown = describeBytes(text[start..<index])
+            let shown = describeBytes(bytes[start..<index])
             diagnostics.append(Diagnostic(
                 .unexpectedCharacter, at: location,
                 "unexpected \(shown) in schedule text",
@@ -181,17 +186,15 @@ public struct Lexer {
         }
     }
 
-    private func describeBytes(_ s: Substring) -> String {
-        let bytes = Array(s.utf8.prefix(8))
-        if bytes.count == 1, bytes[0] >= 0x21, bytes[0] < 0x7F {
-            return "character '\(Character(Unicode.Scalar(bytes[0])))'"
+    private func describeBytes(_ run: ArraySlice<UInt8>) -> String {
+        let shownBytes = Array(run.prefix(8))
+        if shownBytes.count == 1, shownBytes[0] >= 0x21, shownBytes[0] < 0x7F {
+            return "character '\(Character(Unicode.Scalar(shownBytes[0])))'"
         }
-        let hex = bytes.map { b -> String in
-            let digits = Array("0123456789ABCDEF")
-            return "\(digits[Int(b >> 4)])\(digits[Int(b & 0xF)])"
-        }.joined(separator: " ")
-        let more = s.utf8.count > 8 ? " …" : ""
-        return s.utf8.count == 1 ? "byte 0x\(hex)" : "bytes \(hex)\(more)"
+        let digits = Array("0123456789ABCDEF")
+        let hex = shownBytes.map { b in "\(digits[Int(b >> 4)])\(digits[Int(b & 0xF)])" }.joined(separator: " ")
+        let more = run.count > 8 ? " …" : ""
+        return run.count == 1 ? "byte 0x\(hex)" : "bytes \(hex)\(more)"
     }
 
     /// Numbers: digits, optional `_` separators, optional fraction. A malformed tail such as `1.`

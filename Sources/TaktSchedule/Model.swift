@@ -19,6 +19,14 @@ public enum PropertyKey: String, Sendable, CaseIterable {
     case path
     case maxAge = "max_age"
     case initial, transitions
+
+    private static let table: [String: PropertyKey] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
+    /// Looks a key up by its spelling (keys are short: `String(text)` stays inline, no allocation).
+    public static func byName(_ text: Substring) -> PropertyKey? {
+        guard text.utf8.count <= 15 else { return nil }
+        return table[String(text)]
+    }
 }
 
 /// Source positions of one declaration: its name and each property it spelled out.
@@ -63,8 +71,16 @@ public struct Cluster: Sendable, Equatable {
     public var declaredPrecision: Interval?
     public var convergence: ConvergenceFunction
     public var spans: DeclarationSpans
+    /// Properties whose written value was rejected (and reported); they hold neutral stand-ins,
+    /// and the rules that depend on them are skipped.
+    public var unresolved: [PropertyKey] = []
 
     public var cycle: Interval { round * cycleRounds }
+
+    /// Whether Π can be computed from this cluster's declared values.
+    public var clockParametersResolved: Bool {
+        !unresolved.contains { [.drift, .readingError, .faultTolerance, .precision].contains($0) }
+    }
 }
 
 public struct Node: Sendable, Equatable {

@@ -47,6 +47,7 @@ struct Validator {
     // MARK: Cluster and time base
 
     mutating func requireMacrotickMultiple(_ value: Interval, _ what: String, at location: SourceLocation) {
+        guard !cluster.unresolved.contains(.macrotick) else { return }
         let g = cluster.macrotick
         guard value.nanoseconds % g.nanoseconds != 0 else { return }
         let below = g * IntegerMath.floorDivide(value.nanoseconds, g.nanoseconds)
@@ -59,7 +60,7 @@ struct Validator {
         let k = cluster.faultTolerance
         let n = schedule.syncNodeCount
         requireMacrotickMultiple(cluster.round, "the round", at: cluster.spans[.round])
-        if n < 3 * k + 1 {
+        if n < 3 * k + 1 && !cluster.unresolved.contains(.faultTolerance) {
             report(.tooFewSyncNodes, at: cluster.spans[.faultTolerance],
                    "fault_tolerance = \(k) needs at least \(3 * k + 1) sync nodes (N ≥ 3k+1), but the cluster has \(n)",
                    help: n >= 1 ? "lower fault_tolerance to \(max(0, (n - 1) / 3)) or declare \(3 * k + 1 - n) more sync nodes"
@@ -73,7 +74,7 @@ struct Validator {
                        help: "declare 'precision = \(bound)' or 'precision = derived', or lower reading_error, drift or the round")
             }
         }
-        if let precision {
+        if let precision, !cluster.unresolved.contains(.macrotick) {
             slack(.granularity, mode: 0, "cluster \(cluster.name)", cluster.macrotick - precision, at: cluster.spans[.macrotick])
             if cluster.macrotick <= precision {
                 let suggestion = Analysis.roundUp(precision + .nanoseconds(1), to: .microseconds(1))
@@ -158,7 +159,9 @@ struct Validator {
             let frameTime = cluster.bitrate.transmissionTime(bits: frameBytes * 8) ?? .max
             let occupied = frameTime.saturatingAdd(cluster.propagation)
             let guardTime = slot.length - occupied
-            if occupied > slot.length {
+            if cluster.unresolved.contains(.bitrate) {
+                // The frame time is unknown; the slot's fit is checked once the bitrate is valid.
+            } else if occupied > slot.length {
                 report(.frameDoesNotFit, at: slot.spans[.length],
                        "the largest frame of slot '\(slot.name)' (\(frameBytes) bytes: \(FrameLayout.headerBytes + FrameLayout.trailerBytes) header and CRC, \(FrameLayout.membershipBytes(nodeCount: schedule.nodes.count)) membership, \(payloads[i]) payload) takes \(frameTime) at \(cluster.bitrate), plus \(cluster.propagation) propagation: more than the slot's \(slot.length)",
                        help: "lengthen the slot to at least \(Analysis.roundUp(occupied + (precision ?? .zero) * 2, to: cluster.macrotick)), raise the bitrate, or move messages to another slot")
@@ -231,7 +234,7 @@ struct Validator {
             defer { results.append(result) }
             if m == 0 {
                 // Mode-independent properties are reported once.
-                if cycle % message.periodRounds != 0 {
+                if cycle % message.periodRounds != 0 && !cluster.unresolved.contains(.cycle) {
                     report(.messagePeriodNotDividingCycle, at: message.spans[.period],
                            "message '\(message.name)' has a period of \(message.periodRounds) rounds, which does not divide the cluster cycle of \(cycle) rounds",
                            notes: [DiagnosticNote(cluster.spans[.cycle], "cluster cycle declared here")],
@@ -389,7 +392,8 @@ struct Validator {
                        "task '\(task.name)' has an offset of \(task.offset), not less than its period of \(task.period)",
                        help: "use offset \(Interval(nanoseconds: IntegerMath.floorMod(task.offset.nanoseconds, task.period.nanoseconds))) (the same releases)")
             }
-            if schedule.modesDeclared && schedule.modes.count > 1 && cluster.cycle.nanoseconds % task.period.nanoseconds != 0 {
+            if schedule.modesDeclared && schedule.modes.count > 1 && cluster.cycle.nanoseconds % task.period.nanoseconds != 0
+                && !cluster.unresolved.contains(.cycle) {
                 report(.modeTaskPeriodNotDividingCycle, at: task.spans[.period],
                        "task '\(task.name)' has a period of \(task.period), which does not divide the cluster cycle (\(cluster.cycle)); a mode change at a cycle boundary would cut its instances",
                        notes: [DiagnosticNote(cluster.spans[.cycle], "cluster cycle declared here")],
