@@ -50,7 +50,8 @@ public struct Lexer {
 
     public init(_ text: Substring) {
         self.text = text
-        self.bytes = Array(text.utf8)
+        // A bulk copy from contiguous storage (native strings); element-wise only as a fallback.
+        self.bytes = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
     }
 
     /// Returns every token, ending with exactly one `.endOfFile`.
