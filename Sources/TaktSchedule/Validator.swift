@@ -380,7 +380,9 @@ struct Validator {
                 report(.wcetExceedsDeadline, at: task.spans[.wcet],
                        "task '\(task.name)' has a WCET of \(task.wcet), longer than its deadline of \(task.deadline)",
                        notes: task.spans.has(.deadline) ? [DiagnosticNote(task.spans[.deadline], "deadline declared here")] : [],
-                       help: "extend the deadline to at least \(task.wcet) or reduce the WCET")
+                       help: task.wcet > task.period
+                           ? "the WCET exceeds the period (\(task.period)) too: lengthen the period or split the task"
+                           : "extend the deadline to at least \(task.wcet) or reduce the WCET")
             }
             if task.deadline > task.period {
                 report(.deadlineExceedsPeriod, at: task.spans[.deadline],
