@@ -9,19 +9,27 @@ let package = Package(
         .executable(name: "takt", targets: ["takt"]),
         .library(name: "TaktTime", targets: ["TaktTime"]),
         .library(name: "TaktSchedule", targets: ["TaktSchedule"]),
+        .library(name: "TaktProtocol", targets: ["TaktProtocol"]),
     ],
     targets: [
         // Core: stdlib only (enforced by TidyTests).
         .target(name: "TaktTime"),
         .target(name: "TaktSchedule", dependencies: ["TaktTime"]),
+        .target(name: "TaktProtocol", dependencies: ["TaktTime", "TaktSchedule"]),
+        // The deterministic simulator (stdlib only as well: one seeded PRNG, no clocks, no threads).
+        .target(name: "TaktSim", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
         // The command-line front end as a library, so tests drive it in-process.
         .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.
         .executableTarget(name: "takt-fuzz-schedule", dependencies: ["TaktSchedule", "CTaktFuzzSupport"], path: "Tools/fuzz-schedule"),
+        // libFuzzer target for the frame decoder; built normally it replays files, or writes seeds.
+        .executableTarget(name: "takt-fuzz-frame", dependencies: ["TaktProtocol", "CTaktFuzzSupport"], path: "Tools/fuzz-frame"),
         .target(name: "CTaktFuzzSupport", path: "Tools/fuzz-support"),
         .testTarget(name: "TaktTimeTests", dependencies: ["TaktTime"]),
         .testTarget(name: "TaktScheduleTests", dependencies: ["TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktProtocolTests", dependencies: ["TaktProtocol", "TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktSimTests", dependencies: ["TaktSim", "TaktTime"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),
     ],
     swiftLanguageModes: [.v6]

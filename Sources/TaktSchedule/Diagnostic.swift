@@ -123,6 +123,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Hashable {
     case guardTooShort = "E404"
     case syncNodeWithoutSlot = "E405"
     case slotOutOfOrder = "E406"
+    case payloadTooLarge = "E407"
     case idleRoundTime = "W401"
     case nodeWithoutSlot = "W402"
 

@@ -182,6 +182,8 @@ public enum FrameLayout {
     /// payload length 2.
     public static let headerBytes: Int64 = 30
     public static let trailerBytes: Int64 = 4
+    /// The payload length field is 16 bits.
+    public static let maximumPayloadBytes: Int64 = 65_535
 
     public static func membershipBytes(nodeCount: Int) -> Int64 { Int64((nodeCount + 7) / 8) }
 

@@ -155,6 +155,11 @@ struct Validator {
                        notes: [DiagnosticNote(cluster.spans[.round], "round declared here")],
                        help: "shorten the slot by \(slot.end - cluster.round) or lengthen the round to \(Analysis.roundUp(slot.end, to: cluster.macrotick))")
             }
+            if payloads[i] > FrameLayout.maximumPayloadBytes {
+                report(.payloadTooLarge, at: slot.spans.name,
+                       "slot '\(slot.name)' would carry \(payloads[i]) bytes of messages in one frame; a frame's payload is at most \(FrameLayout.maximumPayloadBytes) bytes (a 16-bit length)\(modeSuffix(m))",
+                       help: "give '\(schedule.nodes[slot.sender].name)' another slot, bind messages to different slots with 'slot =', or stagger their phases")
+            }
             let frameBytes = FrameLayout.frameBytes(nodeCount: schedule.nodes.count, payloadBytes: payloads[i])
             let frameTime = cluster.bitrate.transmissionTime(bits: frameBytes * 8) ?? .max
             let occupied = frameTime.saturatingAdd(cluster.propagation)
