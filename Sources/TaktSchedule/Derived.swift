@@ -11,7 +11,7 @@ public struct SlotAnalysis: Sendable, Equatable {
     /// Idle time left in the slot after the frame and the propagation delay.
     public var guardTime: Interval
     /// The acceptance window for the frame's first bit, relative to the round start:
-    /// expected arrival (offset + propagation) ± Π.
+    /// expected arrival (offset + propagation) ± (Π + ε).
     public var receiveWindowStart: Interval
     public var receiveWindowEnd: Interval
 }

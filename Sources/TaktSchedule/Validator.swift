@@ -178,8 +178,9 @@ struct Validator {
                            help: "lengthen the slot to \(Analysis.roundUp(occupied + precision * 2, to: cluster.macrotick)); the guard must cover the worst disagreement of two clocks")
                 }
             }
+            // Acceptance window: two correct clocks differ by ≤ Π and one reading errs by ≤ ε.
             let expected = slot.offset + cluster.propagation
-            let window = precision ?? .zero
+            let window = (precision ?? .zero) + cluster.readingError
             results.append(SlotAnalysis(slot: i, frameBytes: frameBytes, frameTime: frameTime, guardTime: guardTime,
                                         receiveWindowStart: expected - window, receiveWindowEnd: expected + window))
         }

@@ -1,0 +1,274 @@
+// The per-node TDMA controller: clock synchronization, membership and clique avoidance in
+// synchronized operation (Docs/protocol.md). Status: the first slice of issue #3 — steady state
+// and fault detection. Startup (cold start, big bang), integration of a restarting node, implicit
+// acknowledgment, atomic-broadcast delivery and mode changes are still to come.
+//
+// Algorithms
+//   Clock synchronization — fault-tolerant average (Kopetz & Ochsenreiter 1987; TTP/C) or midpoint
+//   (Lundelius Welch & Lynch 1988): for every correct frame of a sync sender,
+//       deviation δ = (arrival, in this node's cluster time) − (slot start + propagation + lateness)
+//   where `lateness` is the sender's own measured dispatch lateness carried in the frame. Once per
+//   round, with this node's own reading δ = 0 included, the k largest and k smallest δ are dropped
+//   and the rest averaged (FTA) or their extremes' midpoint taken (FTM); the correction −δ̄ is
+//   amortized by the ClusterClock (never a step). Bound: Π = (ε + 2ρR)·(N−2k)/(N−3k).
+//   Membership — MARS/TTP/C: the vector is in every frame and folded into the CRC, so a receiver
+//   accepts a frame only if it agrees with the sender on schedule, mode, round, slot and
+//   membership. A frame is judged in the receiver's view with the sender's bit set (a sender
+//   counts itself as a member when it sends), so a node that (re)joins is accepted by its first
+//   correct frame. A sender whose frame is missing or wrong is removed at the end of its slot.
+//   Clique avoidance (TTP/C): before its own slot a node counts the slots since its previous one
+//   (its own transmission included as agreed); unless agreed > failed it freezes. A node that
+//   received nothing at all from the others in a round (blackout) freezes too.
+//   Passivity — a node freezes when |correction| > Π (TTP/C uses Π/2 of its configured precision
+//   window; Π here is the computed bound, which correct clocks never exceed), or when fewer than 2k + 1 clock readings
+//   (its own included) were available for `maximumRoundsWithoutQuorum` consecutive rounds.
+//
+// Identifiers → symbols: `precision` Π, `faultTolerance` k, `round` R (as `roundLength`),
+// `deviations` the δ of one round. Everything is sized at init; nothing allocates per slot.
+
+import TaktSchedule
+import TaktTime
+
+public enum FreezeReason: Sendable, Equatable {
+    case cliqueAvoidance(agreed: Int, failed: Int)
+    case blackout
+    case correctionTooLarge(Interval)
+    case tooFewClockReadings(rounds: Int)
+}
+
+public enum ControllerStatus: Sendable, Equatable {
+    case active
+    case frozen(FreezeReason)
+}
+
+/// What happened in one slot, as this node judged it.
+public enum SlotOutcome: Sendable, Equatable {
+    case ownTransmission
+    case correct(sender: Int)
+    case missing(sender: Int)
+    case rejected(sender: Int, FrameRejection)
+    /// A correct frame whose arrival deviates from the expected instant by more than Π.
+    case outsideWindow(sender: Int, deviation: Interval)
+    case notJudged
+}
+
+public struct RoundOutcome: Sendable, Equatable {
+    public var correction: Interval?
+    public var readings: Int
+}
+
+public struct ControllerConfiguration: Sendable {
+    public var node: Int
+    public var mode: Int
+    public var slotOffsets: [Interval]
+    public var slotSenders: [Int]
+    public var syncNodes: [Bool]
+    public var roundLength: Interval
+    public var propagation: Interval
+    public var precision: Interval
+    /// ε, the reading error assumed by the schedule.
+    public var readingError: Interval
+    public var faultTolerance: Int
+    public var convergence: ConvergenceFunction
+    public var scheduleIdentity: UInt64
+    public var maximumRoundsWithoutQuorum = 2
+    public var maximumSlew = DriftRate.partsPerMillion(10_000)  // 1 %
+
+    /// A node whose round correction exceeds this goes passive. Default Π: two correct clocks never
+    /// differ by more, so a larger correction means this node's own clock has failed.
+    public var maximumCorrection: Interval
+
+    /// Half the acceptance window: Π + ε (Docs/schedule-format.md, "receive window").
+    public var acceptanceHalfWidth: Interval { precision + readingError }
+
+    /// The configuration of `node` in mode `mode` of a validated schedule.
+    public init(schedule: Schedule, derived: DerivedResults, node: Int, mode: Int = 0) {
+        precondition(node >= 0 && node < schedule.nodes.count && mode >= 0 && mode < schedule.modes.count)
+        self.node = node
+        self.mode = mode
+        slotOffsets = schedule.modes[mode].slots.map(\.offset)
+        slotSenders = schedule.modes[mode].slots.map(\.sender)
+        syncNodes = schedule.nodes.map(\.sync)
+        roundLength = schedule.cluster.round
+        propagation = schedule.cluster.propagation
+        precision = derived.precision ?? .zero
+        readingError = schedule.cluster.readingError
+        maximumCorrection = precision
+        faultTolerance = schedule.cluster.faultTolerance
+        convergence = schedule.cluster.convergence
+        scheduleIdentity = ScheduleIdentity.compute(schedule: schedule)
+    }
+}
+
+public struct NodeController {
+    public let configuration: ControllerConfiguration
+    public let codec: FrameCodec
+    public private(set) var clock: ClusterClock
+    public private(set) var cState: CState
+    public private(set) var status: ControllerStatus = .active
+
+    // Per-round state, sized at init.
+    private var deviations: UnsafeMutableBufferPointer<Interval>
+    private var deviationCount = 0
+    private var agreedSinceOwnSlot = 0
+    private var failedSinceOwnSlot = 0
+    private var othersAgreedThisRound = 0
+    private var roundsWithoutQuorum = 0
+    // The frame received in the current window (the first one; a second is a babbling fault).
+    private var windowBuffer: UnsafeMutableRawBufferPointer
+    private var windowLength = 0
+    private var windowArrival = LocalInstant.zero
+    private var windowFrames = 0
+    private var windowOversized = false
+
+    /// A controller already synchronized at (local, cluster) — startup is not built yet, so the
+    /// driver starts every node in the same round with its clock set.
+    public init(configuration: ControllerConfiguration, codec: FrameCodec, anchor local: LocalInstant, cluster: ClusterInstant,
+                members: MembershipVector) {
+        precondition(members.capacity == codec.nodeCount)
+        self.configuration = configuration
+        self.codec = codec
+        clock = ClusterClock(anchor: local, cluster: cluster, maximumSlew: configuration.maximumSlew)
+        let round = UInt64(max(0, cluster.nanoseconds / configuration.roundLength.nanoseconds))
+        cState = CState(scheduleIdentity: configuration.scheduleIdentity, mode: configuration.mode, round: round, slot: 0, membership: members)
+        deviations = .allocate(capacity: configuration.syncNodes.count + 1)
+        windowBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
+    }
+
+    /// Releases the buffers allocated at init (the controller is a value with manual storage so
+    /// that the per-slot path never allocates; call once when the node is torn down).
+    public mutating func deallocate() {
+        deviations.deallocate()
+        windowBuffer.deallocate()
+    }
+
+    public var isActive: Bool { status == .active }
+
+    /// The cluster instant at which slot `slot` of round `round` starts.
+    public func slotStart(round: UInt64, slot: Int) -> ClusterInstant {
+        ClusterInstant(nanoseconds: Int64(round) * configuration.roundLength.nanoseconds + configuration.slotOffsets[slot].nanoseconds)
+    }
+
+    // MARK: Own slot
+
+    /// The node's own slot begins. `lateness` is how late the driver actually sends (local time
+    /// measured by the driver). Writes the frame into `buffer` and returns its length, or nil when
+    /// the node stays silent (frozen, or freezing now by clique avoidance).
+    public mutating func transmit(round: UInt64, slot: Int, lateness: Interval, payload: UnsafeRawBufferPointer,
+                                  into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        precondition(configuration.slotSenders[slot] == configuration.node, "slot \(slot) is not this node's")
+        guard isActive else { return nil }
+        // Clique avoidance: count the slots since the previous own slot, own transmission as agreed.
+        if failedSinceOwnSlot > 0 && agreedSinceOwnSlot + 1 <= failedSinceOwnSlot {
+            status = .frozen(.cliqueAvoidance(agreed: agreedSinceOwnSlot + 1, failed: failedSinceOwnSlot))
+            return nil
+        }
+        agreedSinceOwnSlot = 0
+        failedSinceOwnSlot = 0
+        cState.round = round
+        cState.slot = slot
+        cState.membership.insert(configuration.node)
+        let header = FrameHeader(flags: [.carriesCState], mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
+                                 round: round, slot: slot, sender: configuration.node, sendLateness: lateness)
+        return codec.encode(header: header, membership: cState.membership, payload: payload, cState: cState, into: buffer)
+    }
+
+    // MARK: Other nodes' slots
+
+    /// A datagram arrived (timestamped in this node's local time). It is kept until the window closes.
+    public mutating func frameArrived(_ bytes: UnsafeRawBufferPointer, at arrival: LocalInstant) {
+        windowFrames += 1
+        guard windowFrames == 1 else { return }  // a second frame in one window: judged as babbling
+        guard bytes.count <= windowBuffer.count else { windowOversized = true; return }
+        if let source = bytes.baseAddress, bytes.count > 0 { windowBuffer.baseAddress!.copyMemory(from: source, byteCount: bytes.count) }
+        windowLength = bytes.count
+        windowArrival = arrival
+    }
+
+    /// The acceptance window of another node's slot closed: judge the frame, update membership and
+    /// the clock readings.
+    public mutating func windowClosed(round: UInt64, slot: Int) -> SlotOutcome {
+        let sender = configuration.slotSenders[slot]
+        precondition(sender != configuration.node, "windowClosed for the node's own slot")
+        defer { windowFrames = 0; windowLength = 0; windowOversized = false }
+        guard isActive else { return .notJudged }
+        cState.round = round
+        cState.slot = slot
+        guard windowFrames > 0 else {
+            cState.membership.remove(sender)
+            return .missing(sender: sender)
+        }
+        cState.membership.insert(sender)  // judge in the view "sender counts itself"
+        let result: DecodeResult
+        if windowFrames > 1 || windowOversized {
+            result = .rejected(.tooLong)  // more than one frame in a window, or more bytes than any frame
+        } else {
+            result = codec.decode(UnsafeRawBufferPointer(rebasing: windowBuffer[0..<windowLength]), expectedCState: cState)
+        }
+        switch result {
+        case .rejected(let reason):
+            cState.membership.remove(sender)
+            failedSinceOwnSlot += 1
+            return .rejected(sender: sender, reason)
+        case .valid(let view):
+            guard view.header.sender == sender else {
+                cState.membership.remove(sender)
+                failedSinceOwnSlot += 1
+                return .rejected(sender: sender, .senderOutOfRange)
+            }
+            // The arrival must lie in the acceptance window: expected ± (Π + ε) — two correct clocks
+            // differ by at most Π, and one reading errs by at most ε.
+            let expected = slotStart(round: round, slot: slot) + configuration.propagation + view.header.sendLateness
+            let deviation = clock.clusterTime(at: windowArrival) - expected
+            if deviation.magnitude > configuration.acceptanceHalfWidth {
+                cState.membership.remove(sender)
+                failedSinceOwnSlot += 1
+                return .outsideWindow(sender: sender, deviation: deviation)
+            }
+            agreedSinceOwnSlot += 1
+            othersAgreedThisRound += 1
+            if configuration.syncNodes[sender] && deviationCount < deviations.count {
+                deviations[deviationCount] = deviation
+                deviationCount += 1
+            }
+            return .correct(sender: sender)
+        }
+    }
+
+    // MARK: End of round
+
+    /// The round ended (at local instant `local`): compute and apply the clock correction.
+    public mutating func roundEnded(round: UInt64, at local: LocalInstant) -> RoundOutcome {
+        defer { deviationCount = 0; othersAgreedThisRound = 0 }
+        guard isActive else { return RoundOutcome(correction: nil, readings: 0) }
+        let others = configuration.slotSenders.contains { $0 != configuration.node }
+        if others && othersAgreedThisRound == 0 {
+            status = .frozen(.blackout)
+            return RoundOutcome(correction: nil, readings: 0)
+        }
+        if configuration.syncNodes[configuration.node] && deviationCount < deviations.count {
+            deviations[deviationCount] = .zero  // this node's own reading
+            deviationCount += 1
+        }
+        let k = configuration.faultTolerance
+        let readings = deviationCount
+        guard readings >= 2 * k + 1,
+              let average = Convergence.correction(configuration.convergence,
+                                                   sortingInPlace: UnsafeMutableBufferPointer(rebasing: deviations[0..<deviationCount]),
+                                                   discarding: k) else {
+            roundsWithoutQuorum += 1
+            if roundsWithoutQuorum >= configuration.maximumRoundsWithoutQuorum {
+                status = .frozen(.tooFewClockReadings(rounds: roundsWithoutQuorum))
+            }
+            return RoundOutcome(correction: nil, readings: readings)
+        }
+        roundsWithoutQuorum = 0
+        let correction = Interval.zero - average
+        if correction.magnitude > configuration.maximumCorrection {
+            status = .frozen(.correctionTooLarge(correction))
+            return RoundOutcome(correction: correction, readings: readings)
+        }
+        clock.applyCorrection(correction, at: local)
+        return RoundOutcome(correction: correction, readings: readings)
+    }
+}

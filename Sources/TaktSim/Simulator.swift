@@ -1,0 +1,277 @@
+// The deterministic simulator: N controllers, one simulated oscillator each, a broadcast bus,
+// seeded faults, and checkers for the guarantees (REFERENCE.md §2–§3). Status: the first slice
+// of issue #3 — synchronized operation with crash, omission, drift and jitter faults; checkers
+// for precision, monotonic cluster clocks, membership agreement, validity and detection latency.
+//
+// Time: true time is Int64 ns of the simulation's reference clock. Each node's local time is its
+// oscillator's reading; its cluster time is its controller's ClusterClock of that reading. The
+// run proceeds slot by slot (the TDMA structure makes that an exact event order: windows of
+// different slots are separated by guards ≥ 2Π): the sender transmits at the true instant its
+// clock reaches the slot start (plus a random dispatch lateness, which it measures and puts in the
+// frame); every other node timestamps the frame at arrival (+ propagation + a random reading
+// error ≤ ε) and judges it when its window closes; at the end of each round every node applies
+// its correction. One seeded PRNG drives every random choice, in a fixed order.
+
+import TaktProtocol
+import TaktSchedule
+import TaktTime
+
+public enum SimulatedFault: Sendable, Equatable {
+    /// The node stops for good at the start of `round`.
+    case crash(node: Int, round: UInt64)
+    /// The node's frame in `round` reaches nobody.
+    case sendOmission(node: Int, round: UInt64)
+    /// The node's frame in `round` reaches only the nodes in `receivers` (asymmetric reception).
+    case asymmetric(node: Int, round: UInt64, receivers: [Int])
+}
+
+public struct SimulationConfiguration: Sendable {
+    public var seed: UInt64
+    public var rounds: UInt64
+    /// Oscillator drift of each node, uniform in ±`driftSpread` (a correct one stays within ρ).
+    public var driftSpread: DriftRate
+    /// Initial disagreement of the cluster clocks, uniform in ±`initialOffsetSpread`.
+    public var initialOffsetSpread: Interval
+    /// Receive timestamp error, uniform in ±readingError/2: the spread of one frame's readings at
+    /// different receivers is then ≤ ε (REFERENCE.md §2's definition), with no systematic bias.
+    public var readingError: Interval
+    /// Dispatch lateness of a send, uniform in [0, maximumLateness] (measured and compensated).
+    public var maximumLateness: Interval
+    public var faults: [SimulatedFault]
+
+    public init(seed: UInt64, rounds: UInt64, schedule: Schedule, faults: [SimulatedFault] = []) {
+        self.seed = seed
+        self.rounds = rounds
+        driftSpread = schedule.cluster.drift
+        initialOffsetSpread = schedule.cluster.readingError / 2
+        readingError = schedule.cluster.readingError
+        maximumLateness = .microseconds(50)
+        self.faults = faults
+    }
+}
+
+public struct SimulationViolation: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case precision, monotonicity, membershipAgreement, membershipValidity, detectionLatency, correctNodeFrozen }
+    public var kind: Kind
+    public var round: UInt64
+    public var slot: Int
+    public var detail: String
+    public var description: String { "\(kind.rawValue) at round \(round) slot \(slot): \(detail)" }
+}
+
+public struct SimulationReport: Sendable {
+    public var seed: UInt64
+    public var rounds: UInt64
+    public var precisionBound: Interval
+    public var lowerBound: Interval
+    public var precisionMax: Interval
+    public var precisionP99: Interval
+    /// Rounds from a fault to the end of the slot in which every correct node had removed the node.
+    public var detectionRoundsMax: Double?
+    public var framesSent: Int
+    public var framesAccepted: Int
+    public var violations: [SimulationViolation]
+    /// FNV-1a over every node's final state and every frame byte sent: same seed, same hash.
+    public var stateHash: UInt64
+}
+
+public enum Simulator {
+    public static func run(schedule: Schedule, derived: DerivedResults, configuration: SimulationConfiguration,
+                           progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
+        let n = schedule.nodes.count
+        let mode = schedule.initialMode
+        let slots = schedule.modes[mode].slots
+        let round = schedule.cluster.round
+        let precision = derived.precision ?? .zero
+        var random = SimulationRandom(seed: configuration.seed)
+        guard let codec = try? FrameCodec(schedule: schedule) else { preconditionFailure("validated schedules fit the frame layout") }
+
+        // Oscillators and controllers, all synchronized at true time 0 within the offset spread.
+        var oscillators: [SimulatedOscillator] = []
+        var controllers: [NodeController] = []
+        let everyone = MembershipVector(capacity: n, members: 0..<n)
+        for node in 0..<n {
+            let drift = DriftRate(partsPerBillion: random.uniform(-configuration.driftSpread.partsPerBillion...configuration.driftSpread.partsPerBillion))
+            let offset = Interval(nanoseconds: random.uniform(-configuration.initialOffsetSpread.nanoseconds...configuration.initialOffsetSpread.nanoseconds))
+            let oscillator = SimulatedOscillator(offset: .zero, rate: drift)
+            oscillators.append(oscillator)
+            let config = ControllerConfiguration(schedule: schedule, derived: derived, node: node, mode: mode)
+            controllers.append(NodeController(configuration: config, codec: codec, anchor: oscillator.local(atTrueTime: 0),
+                                              cluster: ClusterInstant(nanoseconds: offset.nanoseconds), members: everyone))
+        }
+        defer { for i in controllers.indices { controllers[i].deallocate() } }
+
+        var crashed = [Bool](repeating: false, count: n)
+        var faultyEver = [Bool](repeating: false, count: n)
+        var faultRound = [UInt64?](repeating: nil, count: n)
+        for fault in configuration.faults {
+            switch fault {
+            case .crash(let node, _), .sendOmission(let node, _), .asymmetric(let node, _, _): faultyEver[node] = true
+            }
+        }
+        let frameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
+        defer { frameBuffer.deallocate() }
+        let emptyPayload = UnsafeRawBufferPointer(start: nil, count: 0)
+        var hash = FNV1a()
+        var samples: [Int64] = []
+        samples.reserveCapacity(Int(configuration.rounds) * slots.count)
+        var violations: [SimulationViolation] = []
+        var lastClusterTime = [Int64](repeating: Int64.min, count: n)
+        var detectionRounds: Double?
+        var framesSent = 0, framesAccepted = 0
+        var wasFrozen = [Bool](repeating: false, count: n)
+        // Asymmetric reception is outside the fault hypothesis of a broadcast bus: correct nodes
+        // may then freeze by clique avoidance, which is the intended outcome.
+        let faultsWithinHypothesis = !configuration.faults.contains { if case .asymmetric = $0 { return true } else { return false } }
+        var lastFaultRound: UInt64?
+        for fault in configuration.faults {
+            switch fault {
+            case .crash(_, let at), .sendOmission(_, let at), .asymmetric(_, let at, _): lastFaultRound = max(lastFaultRound ?? 0, at)
+            }
+        }
+
+        func correct(_ node: Int) -> Bool { !crashed[node] && !faultyEver[node] && controllers[node].isActive }
+
+        for r in 0..<configuration.rounds {
+            if let progress, r % 1_000 == 0 { progress(r) }
+            for fault in configuration.faults {
+                if case .crash(let node, let at) = fault, at == r, !crashed[node] { crashed[node] = true; faultRound[node] = r }
+            }
+            for (s, slot) in slots.enumerated() {
+                let sender = slot.sender
+                let start = controllers[sender].slotStart(round: r, slot: s)
+                // Precision and monotonicity, sampled at the true instant the sender's clock reaches the slot start.
+                let sampleTime = oscillators[sender].trueTime(atLocal: controllers[sender].clock.localTime(at: start))
+                var lo = Int64.max, hi = Int64.min
+                for node in 0..<n where correct(node) {
+                    let c = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: sampleTime)).nanoseconds
+                    lo = min(lo, c); hi = max(hi, c)
+                    if c < lastClusterTime[node] {
+                        violations.append(SimulationViolation(kind: .monotonicity, round: r, slot: s, detail: "node \(schedule.nodes[node].name)'s cluster clock went back"))
+                    }
+                    lastClusterTime[node] = c
+                }
+                if hi >= lo {
+                    samples.append(hi - lo)
+                    if hi - lo > precision.nanoseconds {
+                        violations.append(SimulationViolation(kind: .precision, round: r, slot: s,
+                                                              detail: "clocks \(Interval(nanoseconds: hi - lo)) apart, bound Π = \(precision)"))
+                    }
+                }
+
+                // The sender transmits (unless crashed or frozen).
+                var length: Int?
+                var sendTime = sampleTime
+                if !crashed[sender] {
+                    let lateness = Interval(nanoseconds: random.uniform(0...configuration.maximumLateness.nanoseconds))
+                    sendTime = sampleTime + lateness.nanoseconds
+                    let measured = oscillators[sender].local(atTrueTime: sendTime) - controllers[sender].clock.localTime(at: start)
+                    length = controllers[sender].transmit(round: r, slot: s, lateness: measured, payload: emptyPayload, into: frameBuffer)
+                }
+                var reaches = [Bool](repeating: length != nil, count: n)
+                for fault in configuration.faults {
+                    switch fault {
+                    case .sendOmission(let node, let at) where node == sender && at == r:
+                        reaches = [Bool](repeating: false, count: n)
+                        if faultRound[node] == nil { faultRound[node] = r }
+                    case .asymmetric(let node, let at, let receivers) where node == sender && at == r:
+                        for i in 0..<n where !receivers.contains(i) { reaches[i] = false }
+                        if faultRound[node] == nil { faultRound[node] = r }
+                    default: break
+                    }
+                }
+                if let length {
+                    framesSent += 1
+                    hash.add(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]))
+                }
+                // Every other node receives (or not) and judges the slot when its window closes.
+                for node in 0..<n where node != sender && !crashed[node] {
+                    if reaches[node], let length {
+                        let halfError = configuration.readingError.nanoseconds / 2
+                        let error = random.uniform(-halfError...halfError)
+                        let arrival = oscillators[node].local(atTrueTime: sendTime + schedule.cluster.propagation.nanoseconds + error)
+                        controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]), at: arrival)
+                    }
+                    if case .correct = controllers[node].windowClosed(round: r, slot: s) { framesAccepted += 1 }
+                }
+                // The agreed view (for detection latency): the view of the correct nodes, if they agree.
+                var reference: MembershipVector?
+                for node in 0..<n where correct(node) {
+                    if reference == nil { reference = controllers[node].cState.membership }
+                    else if reference != controllers[node].cState.membership { reference = nil; break }
+                }
+                // Detection latency of the faulty sender of this slot.
+                if faultyEver[sender], let since = faultRound[sender], reference.map({ !$0.contains(sender) }) ?? false {
+                    let detectedAt = Double(r) + Double((slot.end).nanoseconds) / Double(round.nanoseconds)
+                    let latency = detectedAt - Double(since)
+                    if detectionRounds == nil || latency > detectionRounds! { detectionRounds = latency }
+                    if latency > 2 {
+                        violations.append(SimulationViolation(kind: .detectionLatency, round: r, slot: s,
+                                                              detail: "\(schedule.nodes[sender].name) removed \(latency) rounds after its fault"))
+                    }
+                    faultRound[sender] = nil
+                }
+                if violations.count > 1_000 { break }
+            }
+            // Membership agreement and validity, from the end of the 2nd round after the last fault on
+            // (TTP/C: views are equal by then; clique avoidance resolves a disagreement before).
+            let settled = lastFaultRound.map { r >= $0 + 2 } ?? true
+            if settled {
+                var reference: MembershipVector?
+                for node in 0..<n where correct(node) {
+                    let view = controllers[node].cState.membership
+                    if let reference, reference != view {
+                        violations.append(SimulationViolation(kind: .membershipAgreement, round: r, slot: slots.count - 1,
+                                                              detail: "node \(schedule.nodes[node].name) holds \(view), another correct node \(reference)"))
+                    }
+                    if reference == nil { reference = view }
+                    for other in 0..<n where correct(other) && !view.contains(other) {
+                        violations.append(SimulationViolation(kind: .membershipValidity, round: r, slot: slots.count - 1,
+                                                              detail: "correct node \(schedule.nodes[other].name) is not in \(schedule.nodes[node].name)'s view"))
+                    }
+                }
+            }
+            // End of round: every running node applies its correction at its local round end.
+            let roundEnd = ClusterInstant(nanoseconds: Int64(r + 1) * round.nanoseconds)
+            for node in 0..<n where !crashed[node] {
+                let local = controllers[node].clock.localTime(at: roundEnd)
+                _ = controllers[node].roundEnded(round: r, at: local)
+            }
+            // Validity: a node that suffered no fault must never freeze while the fault hypothesis
+            // holds (at most one faulty node here).
+            for node in 0..<n where !faultyEver[node] && !wasFrozen[node] {
+                if case .frozen(let reason) = controllers[node].status {
+                    wasFrozen[node] = true
+                    if configuration.faults.count <= schedule.cluster.faultTolerance && faultsWithinHypothesis {
+                        violations.append(SimulationViolation(kind: .correctNodeFrozen, round: r, slot: slots.count - 1,
+                                                              detail: "correct node \(schedule.nodes[node].name) froze: \(reason)"))
+                    }
+                }
+            }
+            if violations.count > 1_000 { break }
+        }
+        for node in 0..<n {
+            hash.add(UInt64(bitPattern: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: 0)).nanoseconds))
+            hash.add(UInt64(controllers[node].isActive ? 1 : 0))
+        }
+        samples.sort()
+        let p99 = samples.isEmpty ? 0 : samples[min(samples.count - 1, samples.count * 99 / 100)]
+        return SimulationReport(
+            seed: configuration.seed, rounds: configuration.rounds, precisionBound: precision,
+            lowerBound: derived.lowerBound, precisionMax: Interval(nanoseconds: samples.last ?? 0), precisionP99: Interval(nanoseconds: p99),
+            detectionRoundsMax: detectionRounds, framesSent: framesSent, framesAccepted: framesAccepted,
+            violations: violations, stateHash: hash.value)
+    }
+}
+
+/// FNV-1a 64: a stable hash for "same seed, same run" (never Swift's per-process seeded Hasher).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        for b in bytes { value = (value ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }  // &*: FNV's modular multiply
+    }
+    mutating func add(_ word: UInt64) {
+        var w = word.littleEndian
+        withUnsafeBytes(of: &w) { add($0) }
+    }
+}
