@@ -19,7 +19,7 @@ let package = Package(
         // The deterministic simulator (stdlib only as well: one seeded PRNG, no clocks, no threads).
         .target(name: "TaktSim", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
         // The command-line front end as a library, so tests drive it in-process.
-        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule"]),
+        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.
         .executableTarget(name: "takt-fuzz-schedule", dependencies: ["TaktSchedule", "CTaktFuzzSupport"], path: "Tools/fuzz-schedule"),

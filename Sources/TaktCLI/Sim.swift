@@ -1,0 +1,86 @@
+// `takt sim SCHEDULE`: the deterministic simulator (Docs/simulation.md). Exit 0 no violation,
+// 1 a violation (reported with the seed and the first offending event), 2 bad input.
+
+import TaktSchedule
+import TaktSim
+import TaktTime
+
+enum SimCommand {
+    static let options: [OptionSpec] = [
+        OptionSpec(["--seed"], value: "N", help: "the PRNG seed (default 1); the same seed gives the same run"),
+        OptionSpec(["--rounds"], value: "R", help: "rounds to simulate (default 10000)"),
+        OptionSpec(["--crash"], value: "NODE@ROUND", help: "crash NODE at the start of ROUND (repeatable)"),
+        OptionSpec(["--omit"], value: "NODE@ROUND", help: "NODE's frame of ROUND reaches nobody (repeatable)"),
+        OptionSpec(["--json"], help: "print the report as JSON on stdout"),
+    ]
+
+    static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
+        guard arguments.positionals.count == 1 else {
+            return TaktCommand.usageError(arguments.positionals.isEmpty ? "no schedule file given" : "sim takes one schedule", subcommand: "sim", console: &console)
+        }
+        guard let seed = UInt64(arguments.value("--seed") ?? "1") else {
+            return TaktCommand.usageError("--seed takes a whole number ≥ 0", subcommand: "sim", console: &console)
+        }
+        guard let rounds = UInt64(arguments.value("--rounds") ?? "10000"), rounds >= 1, rounds <= 100_000_000 else {
+            return TaktCommand.usageError("--rounds takes a whole number from 1 to 100000000", subcommand: "sim", console: &console)
+        }
+        let path = arguments.positionals[0]
+        let (result, failure) = loadValidSchedule(path, console: &console)
+        if let failure { return failure }
+        let schedule = result.schedule!, derived = result.derived!
+        var configuration = SimulationConfiguration(seed: seed, rounds: rounds, schedule: schedule)
+        for (option, make) in [("--crash", { (n: Int, r: UInt64) in SimulatedFault.crash(node: n, round: r) }),
+                               ("--omit", { (n: Int, r: UInt64) in SimulatedFault.sendOmission(node: n, round: r) })] {
+            for spec in arguments.all(option) {
+                let parts = spec.split(separator: "@")
+                guard parts.count == 2, let round = UInt64(parts[1]),
+                      let node = schedule.nodes.firstIndex(where: { $0.name == parts[0] }) else {
+                    return TaktCommand.usageError("\(option) takes NODE@ROUND with a node of the schedule, not '\(spec)'", subcommand: "sim", console: &console)
+                }
+                configuration.faults.append(make(node, round))
+            }
+        }
+        var lastShown: UInt64 = 0
+        let interactive = console.interactive && !arguments.has("--json")
+        let err = console.err
+        let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration) { round in
+            guard interactive, round - lastShown >= 10_000 || round == 0 else { return }
+            lastShown = round
+            err.write("\rsimulating round \(round) of \(rounds) …")
+        }
+        if interactive { err.write("\r\u{1B}[K") }
+        if arguments.has("--json") {
+            console.out.write(JSON.object([
+                ("schedule", .string(path)), ("seed", .int(Int64(bitPattern: seed))), ("rounds", .int(Int64(rounds))),
+                ("violations", .int(Int64(report.violations.count))),
+                ("first_violation", report.violations.first.map { .string($0.description) } ?? .null),
+                ("precision_ns_max", .int(report.precisionMax.nanoseconds)),
+                ("precision_ns_p99", .int(report.precisionP99.nanoseconds)),
+                ("precision_bound_ns", .int(report.precisionBound.nanoseconds)),
+                ("lower_bound_ns", .int(report.lowerBound.nanoseconds)),
+                ("detection_rounds_max", report.detectionRoundsMax.map(JSON.double) ?? .null),
+                ("frames_sent", .int(Int64(report.framesSent))), ("frames_accepted", .int(Int64(report.framesAccepted))),
+                ("state_hash", .string(hex(report.stateHash))),
+            ]).serialized(pretty: true) + "\n")
+        } else {
+            var text = "\(path): \(rounds) rounds, seed \(seed)\n"
+            text += "  precision: max \(report.precisionMax), p99 \(report.precisionP99); bound Π = \(report.precisionBound), lower bound ε(1−1/N) = \(report.lowerBound)\n"
+            text += "  frames: \(report.framesSent) sent, \(report.framesAccepted) accepted\n"
+            if let d = report.detectionRoundsMax { text += "  fault detection: at most \(d) rounds\n" }
+            text += "  state hash: \(hex(report.stateHash))\n"
+            if report.violations.isEmpty {
+                text += "  no violation\n"
+            } else {
+                text += "  \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s"); first: \(report.violations[0])\n"
+                text += "  reproduce with: takt sim \(path) --seed \(seed) --rounds \(rounds)\n"
+            }
+            console.out.write(text)
+        }
+        return report.violations.isEmpty ? ExitStatus.success : ExitStatus.failure
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

@@ -1,0 +1,41 @@
+// `takt sim`: report shape, exit statuses, determinism.
+
+import Foundation
+import Testing
+import TaktCLI
+
+@Suite("takt sim")
+struct SimCommandTests {
+    func json(_ out: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+    }
+
+    @Test func jsonReportHasTheDocumentedFieldsAndIsDeterministic() throws {
+        let path = packageRoot + "/Schedules/minimal.takt"
+        let (status, out, _) = takt("sim", path, "--rounds", "500", "--seed", "9", "--crash", "b@100", "--json")
+        #expect(status == 0)
+        let report = try json(out)
+        for key in ["violations", "precision_ns_max", "precision_ns_p99", "precision_bound_ns", "detection_rounds_max", "state_hash"] {
+            #expect(report[key] != nil, "missing \(key)")
+        }
+        #expect(report["violations"] as? Int == 0)
+        #expect((report["precision_ns_max"] as? Int ?? .max) <= (report["precision_bound_ns"] as? Int ?? 0))
+        #expect((report["detection_rounds_max"] as? Double ?? 9) <= 1.25)
+        let (_, again, _) = takt("sim", path, "--rounds", "500", "--seed", "9", "--crash", "b@100", "--json")
+        #expect(try json(again)["state_hash"] as? String == report["state_hash"] as? String)
+        let (_, other, _) = takt("sim", path, "--rounds", "500", "--seed", "10", "--crash", "b@100", "--json")
+        #expect(try json(other)["state_hash"] as? String != report["state_hash"] as? String)
+    }
+
+    @Test func textReportAndUsageErrors() {
+        let path = packageRoot + "/Schedules/tmr.takt"
+        let (status, out, _) = takt("sim", path, "--rounds", "200")
+        #expect(status == 0)
+        #expect(out.contains("no violation"))
+        #expect(out.contains("bound Π = 16.5 us"))
+        #expect(takt("sim").0 == 2)
+        #expect(takt("sim", path, "--crash", "nobody@3").0 == 2)
+        #expect(takt("sim", path, "--rounds", "zero").0 == 2)
+        #expect(takt("sim", "/nonexistent.takt").0 == 2)
+    }
+}
