@@ -30,6 +30,9 @@ let package = Package(
         .testTarget(name: "TaktScheduleTests", dependencies: ["TaktSchedule", "TaktTime"]),
         .testTarget(name: "TaktProtocolTests", dependencies: ["TaktProtocol", "TaktSchedule", "TaktTime"]),
         .testTarget(name: "TaktSimTests", dependencies: ["TaktSim", "TaktTime"]),
+        // Test-only: counts heap allocations per thread, to prove the per-round path allocates nothing.
+        .target(name: "CTaktAllocationCounter", path: "Tests/CTaktAllocationCounter"),
+        .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),
     ],
     swiftLanguageModes: [.v6]

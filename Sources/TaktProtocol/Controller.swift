@@ -120,6 +120,8 @@ public struct NodeController {
     private var windowArrival = LocalInstant.zero
     private var windowFrames = 0
     private var windowOversized = false
+    /// Whether any other node sends in this mode (a lone node cannot detect a blackout).
+    private let hasOtherSenders: Bool
 
     /// A controller already synchronized at (local, cluster) — startup is not built yet, so the
     /// driver starts every node in the same round with its clock set.
@@ -132,6 +134,7 @@ public struct NodeController {
         let round = UInt64(max(0, cluster.nanoseconds / configuration.roundLength.nanoseconds))
         cState = CState(scheduleIdentity: configuration.scheduleIdentity, mode: configuration.mode, round: round, slot: 0, membership: members)
         deviations = .allocate(capacity: configuration.syncNodes.count + 1)
+        hasOtherSenders = configuration.slotSenders.contains { $0 != configuration.node }
         windowBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
     }
 
@@ -168,7 +171,7 @@ public struct NodeController {
         cState.round = round
         cState.slot = slot
         cState.membership.insert(configuration.node)
-        let header = FrameHeader(flags: [.carriesCState], mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
+        let header = FrameHeader(flags: .carriesCState, mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
                                  round: round, slot: slot, sender: configuration.node, sendLateness: lateness)
         return codec.encode(header: header, membership: cState.membership, payload: payload, cState: cState, into: buffer)
     }
@@ -241,8 +244,7 @@ public struct NodeController {
     public mutating func roundEnded(round: UInt64, at local: LocalInstant) -> RoundOutcome {
         defer { deviationCount = 0; othersAgreedThisRound = 0 }
         guard isActive else { return RoundOutcome(correction: nil, readings: 0) }
-        let others = configuration.slotSenders.contains { $0 != configuration.node }
-        if others && othersAgreedThisRound == 0 {
+        if hasOtherSenders && othersAgreedThisRound == 0 {
             status = .frozen(.blackout)
             return RoundOutcome(correction: nil, readings: 0)
         }
