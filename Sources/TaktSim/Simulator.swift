@@ -23,6 +23,10 @@ public enum SimulatedFault: Sendable, Equatable {
     case sendOmission(node: Int, round: UInt64)
     /// The node's frame in `round` reaches only the nodes in `receivers` (asymmetric reception).
     case asymmetric(node: Int, round: UInt64, receivers: [Int])
+    /// From `round` on, the node's clock is two-faced: its frames arrive `skew` early at the
+    /// receivers with an even index and `skew` late at the others (a Byzantine clock; it still
+    /// passes the acceptance window when skew ≤ Π + ε).
+    case twoFaced(node: Int, round: UInt64, skew: Interval)
 }
 
 public struct SimulationConfiguration: Sendable {
@@ -106,7 +110,7 @@ public enum Simulator {
         var faultRound = [UInt64?](repeating: nil, count: n)
         for fault in configuration.faults {
             switch fault {
-            case .crash(let node, _), .sendOmission(let node, _), .asymmetric(let node, _, _): faultyEver[node] = true
+            case .crash(let node, _), .sendOmission(let node, _), .asymmetric(let node, _, _), .twoFaced(let node, _, _): faultyEver[node] = true
             }
         }
         let frameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
@@ -127,6 +131,7 @@ public enum Simulator {
         for fault in configuration.faults {
             switch fault {
             case .crash(_, let at), .sendOmission(_, let at), .asymmetric(_, let at, _): lastFaultRound = max(lastFaultRound ?? 0, at)
+            case .twoFaced: break  // a permanent value fault: membership must not change at all
             }
         }
 
@@ -189,7 +194,13 @@ public enum Simulator {
                     if reaches[node], let length {
                         let halfError = configuration.readingError.nanoseconds / 2
                         let error = random.uniform(-halfError...halfError)
-                        let arrival = oscillators[node].local(atTrueTime: sendTime + schedule.cluster.propagation.nanoseconds + error)
+                        var skew: Int64 = 0
+                        for fault in configuration.faults {
+                            if case .twoFaced(let faulty, let from, let amount) = fault, faulty == sender, r >= from {
+                                skew = node % 2 == 0 ? -amount.nanoseconds : amount.nanoseconds
+                            }
+                        }
+                        let arrival = oscillators[node].local(atTrueTime: sendTime + schedule.cluster.propagation.nanoseconds + error + skew)
                         controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]), at: arrival)
                     }
                     if case .correct = controllers[node].windowClosed(round: r, slot: s) { framesAccepted += 1 }

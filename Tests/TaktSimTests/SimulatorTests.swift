@@ -86,3 +86,46 @@ struct SimulatorTests {
         }
     }
 }
+
+@Suite("Simulator: two-faced clocks (M4)")
+struct TwoFacedClockTests {
+    @Test func fourNodesWithOneTwoFacedClockStayWithinTheBound() throws {
+        let (schedule, derived) = try loadSchedule("minimal.takt")  // N = 4, k = 1
+        let precision = try #require(derived.precision)
+        var worst = Interval.zero
+        for seed: UInt64 in 1...60 {
+            let faulty = Int(seed % 4)
+            var configuration = SimulationConfiguration(seed: seed, rounds: 300, schedule: schedule)
+            // As two-faced as the acceptance window lets it be while its frames are still accepted.
+            configuration.faults = [.twoFaced(node: faulty, round: 0, skew: precision / 2)]
+            let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+            #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.prefix(2))")
+            worst = max(worst, report.precisionMax)
+        }
+        #expect(worst <= precision)
+    }
+
+    @Test func threeNodesCannotMaskATwoFacedClockAndDoNotClaimSynchrony() throws {
+        // N = 3 < 3k + 1 for k = 1: the validator refuses the schedule (E303) ...
+        let three = """
+        cluster three { round = 1 ms; macrotick = 25 us; bitrate = 10 Mbit/s; drift = 100 ppm; reading_error = 10 us; fault_tolerance = 1 }
+        node a; node b; node c
+        slot sa { sender = a; offset = 0 us; length = 250 us }
+        slot sb { sender = b; offset = 250 us; length = 250 us }
+        slot sc { sender = c; offset = 500 us; length = 500 us }
+        """
+        let refused = ScheduleChecker.check(three)
+        #expect(refused.diagnostics.contains { $0.code == .tooFewSyncNodes })
+        // ... and with k = 0 (no masking) a two-faced clock drives the correct clocks apart until the
+        // run reports a violation or a correct node goes passive — never a clean, synchronized run.
+        let unmasked = ScheduleChecker.check(three.replacingOccurrences(of: "fault_tolerance = 1", with: "fault_tolerance = 0"))
+        let schedule = try #require(unmasked.schedule), derived = try #require(unmasked.derived)
+        #expect(unmasked.valid)
+        for seed: UInt64 in 1...10 {
+            var configuration = SimulationConfiguration(seed: seed, rounds: 2_000, schedule: schedule)
+            configuration.faults = [.twoFaced(node: 2, round: 0, skew: (derived.precision ?? .zero))]
+            let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+            #expect(!report.violations.isEmpty, "seed \(seed): a two-faced clock went unnoticed with N = 3")
+        }
+    }
+}
