@@ -1,6 +1,7 @@
 // `takt sim SCHEDULE`: the deterministic simulator (Docs/simulation.md). Exit 0 no violation,
 // 1 a violation (reported with the seed and the first offending event), 2 bad input.
 
+import Foundation
 import TaktSchedule
 import TaktSim
 import TaktTime
@@ -11,6 +12,7 @@ enum SimCommand {
         OptionSpec(["--rounds"], value: "R", help: "rounds to simulate (default 10000)"),
         OptionSpec(["--crash"], value: "NODE@ROUND", help: "crash NODE at the start of ROUND (repeatable)"),
         OptionSpec(["--omit"], value: "NODE@ROUND", help: "NODE's frame of ROUND reaches nobody (repeatable)"),
+        OptionSpec(["--restart"], value: "NODE@ROUND", help: "restart a crashed NODE at ROUND; it integrates and rejoins (repeatable)"),
         OptionSpec(["--json"], help: "print the report as JSON on stdout"),
     ]
 
@@ -30,7 +32,8 @@ enum SimCommand {
         let schedule = result.schedule!, derived = result.derived!
         var configuration = SimulationConfiguration(seed: seed, rounds: rounds, schedule: schedule)
         for (option, make) in [("--crash", { (n: Int, r: UInt64) in SimulatedFault.crash(node: n, round: r) }),
-                               ("--omit", { (n: Int, r: UInt64) in SimulatedFault.sendOmission(node: n, round: r) })] {
+                               ("--omit", { (n: Int, r: UInt64) in SimulatedFault.sendOmission(node: n, round: r) }),
+                               ("--restart", { (n: Int, r: UInt64) in SimulatedFault.restart(node: n, round: r) })] {
             for spec in arguments.all(option) {
                 let parts = spec.split(separator: "@")
                 guard parts.count == 2, let round = UInt64(parts[1]),
@@ -59,6 +62,7 @@ enum SimCommand {
                 ("precision_bound_ns", .int(report.precisionBound.nanoseconds)),
                 ("lower_bound_ns", .int(report.lowerBound.nanoseconds)),
                 ("detection_rounds_max", report.detectionRoundsMax.map(JSON.double) ?? .null),
+                ("reintegration_rounds_max", report.reintegrationRoundsMax.map(JSON.double) ?? .null),
                 ("frames_sent", .int(Int64(report.framesSent))), ("frames_accepted", .int(Int64(report.framesAccepted))),
                 ("state_hash", .string(hex(report.stateHash))),
             ]).serialized(pretty: true) + "\n")
@@ -66,7 +70,9 @@ enum SimCommand {
             var text = "\(path): \(rounds) rounds, seed \(seed)\n"
             text += "  precision: max \(report.precisionMax), p99 \(report.precisionP99); bound Π = \(report.precisionBound), lower bound ε(1−1/N) = \(report.lowerBound)\n"
             text += "  frames: \(report.framesSent) sent, \(report.framesAccepted) accepted\n"
-            if let d = report.detectionRoundsMax { text += "  fault detection: at most \(d) rounds\n" }
+            if let d = report.detectionRoundsMax { text += "  fault detection: at most \(String(format: "%.2f", d)) rounds\n" }
+            if let d = report.reintegrationRoundsMax { text += "  reintegration after restart: at most \(String(format: "%.2f", d)) rounds\n" }
+            if report.reintegrationsPending > 0 { text += "  \(report.reintegrationsPending) restarted node(s) had not rejoined when the run ended\n" }
             text += "  state hash: \(hex(report.stateHash))\n"
             if report.violations.isEmpty {
                 text += "  no violation\n"

@@ -1,7 +1,13 @@
 // The per-node TDMA controller: clock synchronization, membership and clique avoidance in
-// synchronized operation (Docs/protocol.md). Status: the first slice of issue #3 — steady state
-// and fault detection. Startup (cold start, big bang), integration of a restarting node, implicit
+// synchronized operation and integration of a restarting node (Docs/protocol.md). Status: a slice
+// of issue #3 — steady state, fault detection and reintegration. Cold start (big bang), implicit
 // acknowledgment, atomic-broadcast delivery and mode changes are still to come.
+//
+//   Integration (TTP/C): a restarting node listens; on a correct frame that carries the full
+//   C-state it adopts round, slot, mode and membership, and sets its cluster clock so that the
+//   frame's expected arrival is the arrival instant (the one place time may jump). It then judges
+//   frames like an active node but does not send until `integrationFrames` further correct frames
+//   agreed with its C-state; its first own frame makes the others add it to their membership.
 //
 // Algorithms
 //   Clock synchronization — fault-tolerant average (Kopetz & Ochsenreiter 1987; TTP/C) or midpoint
@@ -37,6 +43,10 @@ public enum FreezeReason: Sendable, Equatable {
 }
 
 public enum ControllerStatus: Sendable, Equatable {
+    /// (Re)starting: listening for a frame that carries the full C-state.
+    case listening
+    /// C-state adopted; counting correct frames before sending (integration counter).
+    case integrating(correctFrames: Int)
     case active
     case frozen(FreezeReason)
 }
@@ -72,6 +82,8 @@ public struct ControllerConfiguration: Sendable {
     public var convergence: ConvergenceFunction
     public var scheduleIdentity: UInt64
     public var maximumRoundsWithoutQuorum = 2
+    /// Correct frames an integrating node must see after adopting the C-state before it sends (≥ 2).
+    public var integrationFrames = 2
     public var maximumSlew = DriftRate.partsPerMillion(10_000)  // 1 %
 
     /// A node whose round correction exceeds this goes passive. Default Π: two correct clocks never
@@ -125,6 +137,13 @@ public struct NodeController {
 
     /// A controller already synchronized at (local, cluster) — startup is not built yet, so the
     /// driver starts every node in the same round with its clock set.
+    /// A (re)starting controller: listens until a frame with full C-state lets it integrate.
+    public init(configuration: ControllerConfiguration, codec: FrameCodec, listeningAt local: LocalInstant) {
+        self.init(configuration: configuration, codec: codec, anchor: local, cluster: .zero,
+                  members: MembershipVector(capacity: codec.nodeCount))
+        status = .listening
+    }
+
     public init(configuration: ControllerConfiguration, codec: FrameCodec, anchor local: LocalInstant, cluster: ClusterInstant,
                 members: MembershipVector) {
         precondition(members.capacity == codec.nodeCount)
@@ -194,7 +213,11 @@ public struct NodeController {
         let sender = configuration.slotSenders[slot]
         precondition(sender != configuration.node, "windowClosed for the node's own slot")
         defer { windowFrames = 0; windowLength = 0; windowOversized = false }
-        guard isActive else { return .notJudged }
+        switch status {
+        case .frozen: return .notJudged
+        case .listening: return integrate(round: round, slot: slot)
+        case .active, .integrating: break
+        }
         cState.round = round
         cState.slot = slot
         guard windowFrames > 0 else {
@@ -230,6 +253,10 @@ public struct NodeController {
             }
             agreedSinceOwnSlot += 1
             othersAgreedThisRound += 1
+            if case .integrating(let count) = status {
+                status = count + 1 >= configuration.integrationFrames ? .active : .integrating(correctFrames: count + 1)
+                if status == .active { agreedSinceOwnSlot = 0; failedSinceOwnSlot = 0 }
+            }
             if configuration.syncNodes[sender] && deviationCount < deviations.count {
                 deviations[deviationCount] = deviation
                 deviationCount += 1
@@ -238,18 +265,40 @@ public struct NodeController {
         }
     }
 
+    /// Listening: adopt the C-state of the first intact frame that carries it.
+    private mutating func integrate(round: UInt64, slot: Int) -> SlotOutcome {
+        let sender = configuration.slotSenders[slot]
+        guard windowFrames == 1, !windowOversized else { return .notJudged }
+        guard case .valid(let view) = codec.decodeForIntegration(UnsafeRawBufferPointer(rebasing: windowBuffer[0..<windowLength])),
+              view.header.flags.contains(.carriesCState), view.header.sender == sender,
+              view.header.mode == configuration.mode, view.header.scheduleIdentity == configuration.scheduleIdentity,
+              view.header.slot == slot else {
+            return .notJudged
+        }
+        view.copyCState(into: &cState)
+        let expected = slotStart(round: view.header.round, slot: slot) + configuration.propagation + view.header.sendLateness
+        clock.set(cluster: expected, at: windowArrival)
+        cState.membership.remove(configuration.node)  // not a member until its own frame is accepted
+        status = .integrating(correctFrames: 0)
+        return .correct(sender: sender)
+    }
+
     // MARK: End of round
 
     /// The round ended (at local instant `local`): compute and apply the clock correction.
     public mutating func roundEnded(round: UInt64, at local: LocalInstant) -> RoundOutcome {
         defer { deviationCount = 0; othersAgreedThisRound = 0 }
-        guard isActive else { return RoundOutcome(correction: nil, readings: 0) }
-        if hasOtherSenders && othersAgreedThisRound == 0 {
+        switch status {
+        case .frozen, .listening: return RoundOutcome(correction: nil, readings: 0)
+        case .integrating, .active: break
+        }
+        let integrating = status != .active
+        if hasOtherSenders && othersAgreedThisRound == 0 && !integrating {
             status = .frozen(.blackout)
             return RoundOutcome(correction: nil, readings: 0)
         }
-        if configuration.syncNodes[configuration.node] && deviationCount < deviations.count {
-            deviations[deviationCount] = .zero  // this node's own reading
+        if configuration.syncNodes[configuration.node] && !integrating && deviationCount < deviations.count {
+            deviations[deviationCount] = .zero  // this node's own reading (not yet while integrating)
             deviationCount += 1
         }
         let k = configuration.faultTolerance
@@ -259,7 +308,7 @@ public struct NodeController {
                                                    sortingInPlace: UnsafeMutableBufferPointer(rebasing: deviations[0..<deviationCount]),
                                                    discarding: k) else {
             roundsWithoutQuorum += 1
-            if roundsWithoutQuorum >= configuration.maximumRoundsWithoutQuorum {
+            if roundsWithoutQuorum >= configuration.maximumRoundsWithoutQuorum && !integrating {
                 status = .frozen(.tooFewClockReadings(rounds: roundsWithoutQuorum))
             }
             return RoundOutcome(correction: nil, readings: readings)

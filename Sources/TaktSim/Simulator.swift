@@ -27,6 +27,9 @@ public enum SimulatedFault: Sendable, Equatable {
     /// receivers with an even index and `skew` late at the others (a Byzantine clock; it still
     /// passes the acceptance window when skew ≤ Π + ε).
     case twoFaced(node: Int, round: UInt64, skew: Interval)
+    /// A crashed node restarts at the start of `round`: it listens, integrates on a frame with
+    /// full C-state, and rejoins the membership with its first accepted frame.
+    case restart(node: Int, round: UInt64)
 }
 
 public struct SimulationConfiguration: Sendable {
@@ -72,6 +75,10 @@ public struct SimulationReport: Sendable {
     public var precisionP99: Interval
     /// Rounds from a fault to the end of the slot in which every correct node had removed the node.
     public var detectionRoundsMax: Double?
+    /// Rounds from a restart until every correct node has the node back in its membership.
+    public var reintegrationRoundsMax: Double?
+    /// Restarted nodes that never rejoined before the run ended.
+    public var reintegrationsPending: Int
     public var framesSent: Int
     public var framesAccepted: Int
     public var violations: [SimulationViolation]
@@ -108,9 +115,12 @@ public enum Simulator {
         var crashed = [Bool](repeating: false, count: n)
         var faultyEver = [Bool](repeating: false, count: n)
         var faultRound = [UInt64?](repeating: nil, count: n)
+        var restartRound = [UInt64?](repeating: nil, count: n)
+        var reintegrationRounds: Double?
         for fault in configuration.faults {
             switch fault {
-            case .crash(let node, _), .sendOmission(let node, _), .asymmetric(let node, _, _), .twoFaced(let node, _, _): faultyEver[node] = true
+            case .crash(let node, _), .sendOmission(let node, _), .asymmetric(let node, _, _), .twoFaced(let node, _, _), .restart(let node, _):
+                faultyEver[node] = true
             }
         }
         let frameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
@@ -131,6 +141,7 @@ public enum Simulator {
         for fault in configuration.faults {
             switch fault {
             case .crash(_, let at), .sendOmission(_, let at), .asymmetric(_, let at, _): lastFaultRound = max(lastFaultRound ?? 0, at)
+            case .restart(_, let at): lastFaultRound = max(lastFaultRound ?? 0, at + 3)  // rejoining takes up to 3 rounds
             case .twoFaced: break  // a permanent value fault: membership must not change at all
             }
         }
@@ -140,13 +151,27 @@ public enum Simulator {
         for r in 0..<configuration.rounds {
             if let progress, r % 1_000 == 0 { progress(r) }
             for fault in configuration.faults {
-                if case .crash(let node, let at) = fault, at == r, !crashed[node] { crashed[node] = true; faultRound[node] = r }
+                switch fault {
+                case .crash(let node, let at) where at == r && !crashed[node]:
+                    crashed[node] = true
+                    faultRound[node] = r
+                case .restart(let node, let at) where at == r && crashed[node]:
+                    crashed[node] = false
+                    restartRound[node] = r
+                    let now = oscillators[node].local(atTrueTime: Int64(r) * round.nanoseconds)  // about the round's start
+                    controllers[node].deallocate()
+                    controllers[node] = NodeController(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: node, mode: mode),
+                                                       codec: codec, listeningAt: now)
+                default: break
+                }
             }
             for (s, slot) in slots.enumerated() {
                 let sender = slot.sender
                 let start = controllers[sender].slotStart(round: r, slot: s)
-                // Precision and monotonicity, sampled at the true instant the sender's clock reaches the slot start.
-                let sampleTime = oscillators[sender].trueTime(atLocal: controllers[sender].clock.localTime(at: start))
+                // Precision and monotonicity, sampled at the true instant a correct node's clock (the
+                // sender's if it is correct) reaches the slot start.
+                let timekeeper = correct(sender) ? sender : ((0..<n).first(where: correct) ?? sender)
+                let sampleTime = oscillators[timekeeper].trueTime(atLocal: controllers[timekeeper].clock.localTime(at: start))
                 var lo = Int64.max, hi = Int64.min
                 for node in 0..<n where correct(node) {
                     let c = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: sampleTime)).nanoseconds
@@ -169,7 +194,8 @@ public enum Simulator {
                 var sendTime = sampleTime
                 if !crashed[sender] {
                     let lateness = Interval(nanoseconds: random.uniform(0...configuration.maximumLateness.nanoseconds))
-                    sendTime = sampleTime + lateness.nanoseconds
+                    let intended = oscillators[sender].trueTime(atLocal: controllers[sender].clock.localTime(at: start))
+                    sendTime = intended + lateness.nanoseconds
                     let measured = oscillators[sender].local(atTrueTime: sendTime) - controllers[sender].clock.localTime(at: start)
                     length = controllers[sender].transmit(round: r, slot: s, lateness: measured, payload: emptyPayload, into: frameBuffer)
                 }
@@ -210,6 +236,16 @@ public enum Simulator {
                 for node in 0..<n where correct(node) {
                     if reference == nil { reference = controllers[node].cState.membership }
                     else if reference != controllers[node].cState.membership { reference = nil; break }
+                }
+                // Reintegration: every correct node has a restarted node back in its view.
+                for node in 0..<n {
+                    guard let since = restartRound[node] else { continue }
+                    let back = (0..<n).allSatisfy { !correct($0) || controllers[$0].cState.membership.contains(node) }
+                    if back && (0..<n).contains(where: correct) {
+                        let latency = Double(r) + Double(slot.end.nanoseconds) / Double(round.nanoseconds) - Double(since)
+                        reintegrationRounds = max(reintegrationRounds ?? 0, latency)
+                        restartRound[node] = nil
+                    }
                 }
                 // Detection latency of the faulty sender of this slot.
                 if faultyEver[sender], let since = faultRound[sender], reference.map({ !$0.contains(sender) }) ?? false {
@@ -270,7 +306,8 @@ public enum Simulator {
         return SimulationReport(
             seed: configuration.seed, rounds: configuration.rounds, precisionBound: precision,
             lowerBound: derived.lowerBound, precisionMax: Interval(nanoseconds: samples.last ?? 0), precisionP99: Interval(nanoseconds: p99),
-            detectionRoundsMax: detectionRounds, framesSent: framesSent, framesAccepted: framesAccepted,
+            detectionRoundsMax: detectionRounds, reintegrationRoundsMax: reintegrationRounds,
+            reintegrationsPending: restartRound.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, framesSent: framesSent, framesAccepted: framesAccepted,
             violations: violations, stateHash: hash.value)
     }
 }

@@ -129,3 +129,31 @@ struct TwoFacedClockTests {
         }
     }
 }
+
+@Suite("Simulator: restart and reintegration")
+struct ReintegrationTests {
+    @Test func aRestartedNodeIntegratesAndRejoinsWithinThreeRounds() throws {
+        for name in ["minimal.takt", "tmr.takt"] {
+            let (schedule, derived) = try loadSchedule(name)
+            for node in 0..<schedule.nodes.count {
+                var configuration = SimulationConfiguration(seed: UInt64(node) + 100, rounds: 80, schedule: schedule)
+                configuration.faults = [.crash(node: node, round: 10), .restart(node: node, round: 20)]
+                let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+                #expect(report.violations.isEmpty, "\(name) node \(node): \(report.violations.prefix(2))")
+                #expect(report.reintegrationsPending == 0, "\(name) node \(node) never rejoined")
+                let rounds = try #require(report.reintegrationRoundsMax)
+                #expect(rounds <= 3, "\(name) node \(node) took \(rounds) rounds")
+                #expect(try #require(report.detectionRoundsMax) <= 1.25 + 1e-9)
+            }
+        }
+    }
+
+    @Test func aNodeThatNeverRestartsStaysOut() throws {
+        let (schedule, derived) = try loadSchedule("minimal.takt")
+        var configuration = SimulationConfiguration(seed: 3, rounds: 60, schedule: schedule)
+        configuration.faults = [.crash(node: 1, round: 10)]
+        let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+        #expect(report.violations.isEmpty)
+        #expect(report.reintegrationRoundsMax == nil)
+    }
+}
