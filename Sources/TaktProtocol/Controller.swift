@@ -8,6 +8,11 @@
 //   frame's expected arrival is the arrival instant (the one place time may jump). It then judges
 //   frames like an active node but does not send until `integrationFrames` further correct frames
 //   agreed with its C-state; its first own frame makes the others add it to their membership.
+//   Implicit acknowledgment (TTP/C): after sending, a node reads its first successor's frame. If it
+//   fails in the node's view but is valid in the view "my own frame was lost", the successor did
+//   not receive it: the successor is provisionally removed and the second successor decides — valid
+//   in the node's view (the first successor erred) or valid only with the node absent (this node
+//   has a send fault: it leaves and listens to re-integrate).
 //
 // Algorithms
 //   Clock synchronization — fault-tolerant average (Kopetz & Ochsenreiter 1987; TTP/C) or midpoint
@@ -57,8 +62,11 @@ public enum SlotOutcome: Sendable, Equatable {
     case correct(sender: Int)
     case missing(sender: Int)
     case rejected(sender: Int, FrameRejection)
-    /// A correct frame whose arrival deviates from the expected instant by more than Π.
+    /// A correct frame whose arrival deviates from the expected instant by more than Π + ε.
     case outsideWindow(sender: Int, deviation: Interval)
+    /// Implicit acknowledgment: the first and second successors both judged this node's last
+    /// frame lost, so this node has a send fault; it left the membership and listens to re-integrate.
+    case selfDiagnosedSendFault
     case notJudged
 }
 
@@ -134,6 +142,10 @@ public struct NodeController {
     private var windowOversized = false
     /// Whether any other node sends in this mode (a lone node cannot detect a blackout).
     private let hasOtherSenders: Bool
+    /// Implicit acknowledgment of this node's last frame (TTP/C): no verdict yet from the first
+    /// successor, or the first successor judged it lost and the second decides.
+    private enum Acknowledgment { case none, awaitingFirst, awaitingSecond(first: Int) }
+    private var acknowledgment = Acknowledgment.none
 
     /// A controller already synchronized at (local, cluster) — startup is not built yet, so the
     /// driver starts every node in the same round with its clock set.
@@ -190,6 +202,7 @@ public struct NodeController {
         cState.round = round
         cState.slot = slot
         cState.membership.insert(configuration.node)
+        acknowledgment = .awaitingFirst
         let header = FrameHeader(flags: .carriesCState, mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
                                  round: round, slot: slot, sender: configuration.node, sendLateness: lateness)
         return codec.encode(header: header, membership: cState.membership, payload: payload, cState: cState, into: buffer)
@@ -233,6 +246,7 @@ public struct NodeController {
         }
         switch result {
         case .rejected(let reason):
+            if let outcome = judgeAcknowledgment(rejectedFrameOf: sender) { return outcome }
             cState.membership.remove(sender)
             failedSinceOwnSlot += 1
             return .rejected(sender: sender, reason)
@@ -253,6 +267,7 @@ public struct NodeController {
             }
             agreedSinceOwnSlot += 1
             othersAgreedThisRound += 1
+            acknowledgment = .none  // a successor's frame that agrees with this node's view acknowledges it
             if case .integrating(let count) = status {
                 status = count + 1 >= configuration.integrationFrames ? .active : .integrating(correctFrames: count + 1)
                 if status == .active { agreedSinceOwnSlot = 0; failedSinceOwnSlot = 0 }
@@ -263,6 +278,40 @@ public struct NodeController {
             }
             return .correct(sender: sender)
         }
+    }
+
+    /// A frame of `sender` failed in this node's view. If an acknowledgment is pending, test the
+    /// hypothesis "this node's own last frame was lost" (its bit cleared; while awaiting the second
+    /// successor, the provisionally removed first successor restored). Returns the outcome when the
+    /// hypothesis decides something, nil to treat the frame as an ordinary failure.
+    private mutating func judgeAcknowledgment(rejectedFrameOf sender: Int) -> SlotOutcome? {
+        guard status == .active, windowFrames == 1, !windowOversized else { return nil }
+        let me = configuration.node
+        let first: Int?
+        switch acknowledgment {
+        case .none: return nil
+        case .awaitingFirst: first = nil
+        case .awaitingSecond(let f): first = f
+        }
+        cState.membership.remove(me)
+        if let first { cState.membership.insert(first) }
+        let hypothesis = codec.decode(UnsafeRawBufferPointer(rebasing: windowBuffer[0..<windowLength]), expectedCState: cState)
+        cState.membership.insert(me)
+        if let first { cState.membership.remove(first) }
+        guard case .valid = hypothesis else { return nil }
+        guard first != nil else {
+            // The first successor did not see this node's frame; the second successor decides.
+            acknowledgment = .awaitingSecond(first: sender)
+            return nil  // provisionally an ordinary failure of the first successor
+        }
+        // Both successors missed this node's frame: a send fault of this node.
+        status = .listening
+        cState.membership.removeAll()
+        acknowledgment = .none
+        agreedSinceOwnSlot = 0
+        failedSinceOwnSlot = 0
+        deviationCount = 0
+        return .selfDiagnosedSendFault
     }
 
     /// Listening: adopt the C-state of the first intact frame that carries it.

@@ -113,16 +113,41 @@ public enum Simulator {
         defer { for i in controllers.indices { controllers[i].deallocate() } }
 
         var crashed = [Bool](repeating: false, count: n)
-        var faultyEver = [Bool](repeating: false, count: n)
         var faultRound = [UInt64?](repeating: nil, count: n)
         var restartRound = [UInt64?](repeating: nil, count: n)
         var reintegrationRounds: Double?
+        // When each node counts as faulty: a crash until 3 rounds after its restart (or for good),
+        // an omission or asymmetric frame for its round and the 4 after (self-diagnosis and
+        // re-integration), a two-faced clock for good.
+        var windows: [(node: Int, from: UInt64, until: UInt64)] = []
         for fault in configuration.faults {
             switch fault {
-            case .crash(let node, _), .sendOmission(let node, _), .asymmetric(let node, _, _), .twoFaced(let node, _, _), .restart(let node, _):
-                faultyEver[node] = true
+            case .crash(let node, let at):
+                let restart = configuration.faults.compactMap { f -> UInt64? in
+                    if case .restart(node, let r) = f, r > at { return r } else { return nil }
+                }.min()
+                windows.append((node, at, restart.map { $0 + 3 } ?? .max))
+            case .sendOmission(let node, let at), .asymmetric(let node, let at, _):
+                // The node diagnoses its send fault by implicit acknowledgment and re-integrates.
+                windows.append((node, at, at + 4))
+            case .twoFaced(let node, let at, _):
+                windows.append((node, at, .max))
+            case .restart:
+                break  // part of the crash's window
             }
         }
+        func faulty(_ node: Int, _ r: UInt64) -> Bool { windows.contains { $0.node == node && $0.from <= r && r <= $0.until } }
+        /// Within 2 rounds of a fault's start or end, views may still differ (TTP/C's agreement bound).
+        func disturbed(_ r: UInt64) -> Bool {
+            windows.contains { w in w.from <= r && r <= (w.until == .max ? w.from : w.until) + 2 }
+        }
+        // The fault hypothesis: at most k nodes faulty at once, and no asymmetric reception (a
+        // broadcast bus); outside it, correct nodes may legitimately freeze by clique avoidance.
+        let hasAsymmetric = configuration.faults.contains { if case .asymmetric = $0 { return true } else { return false } }
+        func withinHypothesis(_ r: UInt64) -> Bool {
+            !hasAsymmetric && (0..<n).reduce(0) { $0 + (faulty($1, r) ? 1 : 0) } <= max(1, schedule.cluster.faultTolerance)
+        }
+        var currentRound: UInt64 = 0
         let frameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
         defer { frameBuffer.deallocate() }
         let emptyPayload = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -134,21 +159,10 @@ public enum Simulator {
         var detectionRounds: Double?
         var framesSent = 0, framesAccepted = 0
         var wasFrozen = [Bool](repeating: false, count: n)
-        // Asymmetric reception is outside the fault hypothesis of a broadcast bus: correct nodes
-        // may then freeze by clique avoidance, which is the intended outcome.
-        let faultsWithinHypothesis = !configuration.faults.contains { if case .asymmetric = $0 { return true } else { return false } }
-        var lastFaultRound: UInt64?
-        for fault in configuration.faults {
-            switch fault {
-            case .crash(_, let at), .sendOmission(_, let at), .asymmetric(_, let at, _): lastFaultRound = max(lastFaultRound ?? 0, at)
-            case .restart(_, let at): lastFaultRound = max(lastFaultRound ?? 0, at + 3)  // rejoining takes up to 3 rounds
-            case .twoFaced: break  // a permanent value fault: membership must not change at all
-            }
-        }
-
-        func correct(_ node: Int) -> Bool { !crashed[node] && !faultyEver[node] && controllers[node].isActive }
+        func correct(_ node: Int) -> Bool { !crashed[node] && !faulty(node, currentRound) && controllers[node].isActive }
 
         for r in 0..<configuration.rounds {
+            currentRound = r
             if let progress, r % 1_000 == 0 { progress(r) }
             for fault in configuration.faults {
                 switch fault {
@@ -248,7 +262,7 @@ public enum Simulator {
                     }
                 }
                 // Detection latency of the faulty sender of this slot.
-                if faultyEver[sender], let since = faultRound[sender], reference.map({ !$0.contains(sender) }) ?? false {
+                if let since = faultRound[sender], reference.map({ !$0.contains(sender) }) ?? false {
                     let detectedAt = Double(r) + Double((slot.end).nanoseconds) / Double(round.nanoseconds)
                     let latency = detectedAt - Double(since)
                     if detectionRounds == nil || latency > detectionRounds! { detectionRounds = latency }
@@ -262,8 +276,7 @@ public enum Simulator {
             }
             // Membership agreement and validity, from the end of the 2nd round after the last fault on
             // (TTP/C: views are equal by then; clique avoidance resolves a disagreement before).
-            let settled = lastFaultRound.map { r >= $0 + 2 } ?? true
-            if settled {
+            if !disturbed(r) {
                 var reference: MembershipVector?
                 for node in 0..<n where correct(node) {
                     let view = controllers[node].cState.membership
@@ -286,10 +299,10 @@ public enum Simulator {
             }
             // Validity: a node that suffered no fault must never freeze while the fault hypothesis
             // holds (at most one faulty node here).
-            for node in 0..<n where !faultyEver[node] && !wasFrozen[node] {
+            for node in 0..<n where !faulty(node, r) && !wasFrozen[node] {
                 if case .frozen(let reason) = controllers[node].status {
                     wasFrozen[node] = true
-                    if configuration.faults.count <= schedule.cluster.faultTolerance && faultsWithinHypothesis {
+                    if withinHypothesis(r) {
                         violations.append(SimulationViolation(kind: .correctNodeFrozen, round: r, slot: slots.count - 1,
                                                               detail: "correct node \(schedule.nodes[node].name) froze: \(reason)"))
                     }
