@@ -13,6 +13,8 @@ enum SimCommand {
         OptionSpec(["--crash"], value: "NODE@ROUND", help: "crash NODE at the start of ROUND (repeatable)"),
         OptionSpec(["--omit"], value: "NODE@ROUND", help: "NODE's frame of ROUND reaches nobody (repeatable)"),
         OptionSpec(["--restart"], value: "NODE@ROUND", help: "restart a crashed NODE at ROUND; it integrates and rejoins (repeatable)"),
+        OptionSpec(["--random-faults"], help: "add a random in-hypothesis fault plan drawn from the seed (crash/restart, omissions)"),
+        OptionSpec(["--seeds"], value: "N", help: "run a campaign of N seeds, from --seed on, and report the worst (default 1)"),
         OptionSpec(["--json"], help: "print the report as JSON on stdout"),
     ]
 
@@ -43,18 +45,37 @@ enum SimCommand {
                 configuration.faults.append(make(node, round))
             }
         }
-        var lastShown: UInt64 = 0
+        guard let seeds = UInt64(arguments.value("--seeds") ?? "1"), seeds >= 1, seeds <= 1_000_000 else {
+            return TaktCommand.usageError("--seeds takes a whole number from 1 to 1000000", subcommand: "sim", console: &console)
+        }
         let interactive = console.interactive && !arguments.has("--json")
         let err = console.err
-        let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration) { round in
-            guard interactive, round - lastShown >= 10_000 || round == 0 else { return }
-            lastShown = round
-            err.write("\rsimulating round \(round) of \(rounds) …")
+        var combined: SimulationReport?
+        var failingSeed: UInt64?
+        var faultCount = 0
+        for index in 0..<seeds {
+            var run = configuration
+            run.seed = seed &+ index
+            if arguments.has("--random-faults") {
+                run.faults += RandomFaultPlan.generate(seed: run.seed, nodes: schedule.nodes.count, rounds: rounds)
+            }
+            faultCount += run.faults.count
+            var lastShown: UInt64 = 0
+            let one = Simulator.run(schedule: schedule, derived: derived, configuration: run) { round in
+                guard interactive, round - lastShown >= 10_000 || round == 0 else { return }
+                lastShown = round
+                err.write("\rsimulating seed \(run.seed) (\(index + 1) of \(seeds)), round \(round) of \(rounds) …")
+            }
+            combined = merge(combined, one)
+            if !one.violations.isEmpty && failingSeed == nil { failingSeed = run.seed }
         }
         if interactive { err.write("\r\u{1B}[K") }
+        let report = combined!
+        let failing: JSON = failingSeed.map { JSON.int(Int64(bitPattern: $0)) } ?? JSON.null
         if arguments.has("--json") {
             console.out.write(JSON.object([
-                ("schedule", .string(path)), ("seed", .int(Int64(bitPattern: seed))), ("rounds", .int(Int64(rounds))),
+                ("schedule", .string(path)), ("seed", .int(Int64(bitPattern: seed))), ("seeds", .int(Int64(seeds))), ("rounds", .int(Int64(rounds))),
+                ("faults", .int(Int64(faultCount))), ("failing_seed", failing),
                 ("violations", .int(Int64(report.violations.count))),
                 ("first_violation", report.violations.first.map { .string($0.description) } ?? .null),
                 ("precision_ns_max", .int(report.precisionMax.nanoseconds)),
@@ -67,7 +88,8 @@ enum SimCommand {
                 ("state_hash", .string(hex(report.stateHash))),
             ]).serialized(pretty: true) + "\n")
         } else {
-            var text = "\(path): \(rounds) rounds, seed \(seed)\n"
+            var text = seeds == 1 ? "\(path): \(rounds) rounds, seed \(seed)\n"
+                                  : "\(path): \(seeds) seeds (\(seed)…\(seed &+ seeds &- 1)) × \(rounds) rounds, \(faultCount) faults injected\n"
             text += "  precision: max \(report.precisionMax), p99 \(report.precisionP99); bound Π = \(report.precisionBound), lower bound ε(1−1/N) = \(report.lowerBound)\n"
             text += "  frames: \(report.framesSent) sent, \(report.framesAccepted) accepted\n"
             if let d = report.detectionRoundsMax { text += "  fault detection: at most \(String(format: "%.2f", d)) rounds\n" }
@@ -78,11 +100,29 @@ enum SimCommand {
                 text += "  no violation\n"
             } else {
                 text += "  \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s"); first: \(report.violations[0])\n"
-                text += "  reproduce with: takt sim \(path) --seed \(seed) --rounds \(rounds)\n"
+                let extra = (arguments.has("--random-faults") ? " --random-faults" : "")
+                    + arguments.all("--crash").map { " --crash \($0)" }.joined() + arguments.all("--restart").map { " --restart \($0)" }.joined()
+                    + arguments.all("--omit").map { " --omit \($0)" }.joined()
+                text += "  reproduce with: takt sim \(path) --seed \(failingSeed ?? seed) --rounds \(rounds)\(extra)\n"
             }
             console.out.write(text)
         }
         return report.violations.isEmpty ? ExitStatus.success : ExitStatus.failure
+    }
+
+    /// The worst of two runs: maxima, summed counts, all violations, hashes combined in order.
+    static func merge(_ a: SimulationReport?, _ b: SimulationReport) -> SimulationReport {
+        guard var a else { return b }
+        a.precisionMax = max(a.precisionMax, b.precisionMax)
+        a.precisionP99 = max(a.precisionP99, b.precisionP99)
+        a.detectionRoundsMax = [a.detectionRoundsMax, b.detectionRoundsMax].compactMap { $0 }.max()
+        a.reintegrationRoundsMax = [a.reintegrationRoundsMax, b.reintegrationRoundsMax].compactMap { $0 }.max()
+        a.reintegrationsPending += b.reintegrationsPending
+        a.framesSent += b.framesSent
+        a.framesAccepted += b.framesAccepted
+        a.violations += b.violations
+        a.stateHash = (a.stateHash ^ b.stateHash) &* 0x0000_0100_0000_01B3  // &*: FNV-style mixing
+        return a
     }
 
     static func hex(_ v: UInt64) -> String {

@@ -1,0 +1,87 @@
+// REFERENCE.md §6: M1 (every single fault enumerated) and M2 (random in-hypothesis fault plans,
+// CI-sized here; .ci/run runs 500 seeds × 2,000 rounds of the release build).
+
+import Testing
+import TaktSchedule
+import TaktSim
+import TaktTime
+
+@Suite("Fault campaigns (M1, M2)")
+struct CampaignTests {
+    @Test(arguments: ["minimal.takt", "tmr.takt"])
+    func m1EverySingleFaultOfEveryNode(_ name: String) throws {
+        let (schedule, derived) = try loadSchedule(name)
+        let n = schedule.nodes.count
+        var runs = 0
+        for node in 0..<n {
+            // Every fault position in the round: the fault round varies the slot phase via the seed's
+            // offsets; each kind at two different rounds.
+            for at: UInt64 in [4, 7] {
+                let inHypothesis: [[SimulatedFault]] = [
+                    [.crash(node: node, round: at)],
+                    [.crash(node: node, round: at), .restart(node: node, round: at + 3)],
+                    [.sendOmission(node: node, round: at)],
+                ]
+                for faults in inHypothesis {
+                    var configuration = SimulationConfiguration(seed: UInt64(runs + 1), rounds: 30, schedule: schedule)
+                    configuration.faults = faults
+                    let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+                    #expect(report.violations.isEmpty, "\(name) \(faults): \(report.violations.prefix(2))")
+                    #expect(try #require(report.detectionRoundsMax, "\(name) \(faults) undetected") <= 2)
+                    runs += 1
+                }
+                // Asymmetric reception to every non-empty proper subset of the other nodes: outside
+                // the hypothesis, but never two operating cliques and never a precision violation.
+                let others = (0..<n).filter { $0 != node }
+                for mask in 1..<((1 << others.count) - 1) {
+                    let receivers = others.indices.filter { mask & (1 << $0) != 0 }.map { others[$0] }
+                    var configuration = SimulationConfiguration(seed: UInt64(runs + 1), rounds: 30, schedule: schedule)
+                    configuration.faults = [.asymmetric(node: node, round: at, receivers: receivers)]
+                    let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+                    #expect(!report.violations.contains { $0.kind == .membershipAgreement || $0.kind == .precision },
+                            "\(name) asymmetric \(node)→\(receivers): \(report.violations.prefix(2))")
+                    runs += 1
+                }
+            }
+        }
+        #expect(runs == n * 2 * (3 + (1 << (n - 1)) - 2))
+    }
+
+    @Test func m2RandomFaultPlansKeepEveryGuarantee() throws {
+        let (schedule, derived) = try loadSchedule("minimal.takt")
+        var faults = 0
+        for seed: UInt64 in 1...25 {
+            var configuration = SimulationConfiguration(seed: seed, rounds: 600, schedule: schedule)
+            configuration.faults = RandomFaultPlan.generate(seed: seed, nodes: schedule.nodes.count, rounds: 600)
+            faults += configuration.faults.count
+            let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+            #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.prefix(2))")
+            #expect(report.reintegrationsPending == 0)
+        }
+        #expect(faults > 200)
+    }
+
+    @Test func faultPlansAreDeterministicAndOneNodeAtATime() {
+        let a = RandomFaultPlan.generate(seed: 42, nodes: 5, rounds: 2_000)
+        #expect(a == RandomFaultPlan.generate(seed: 42, nodes: 5, rounds: 2_000))
+        #expect(a != RandomFaultPlan.generate(seed: 43, nodes: 5, rounds: 2_000))
+        // Windows never overlap: each fault starts after the previous one's repair.
+        var lastEnd: UInt64 = 0
+        var i = 0
+        while i < a.count {
+            switch a[i] {
+            case .crash(_, let at):
+                #expect(at > lastEnd)
+                if case .restart(_, let back) = a[i + 1] { lastEnd = back + 3 }
+                i += 2
+            case .sendOmission(_, let at):
+                #expect(at > lastEnd)
+                lastEnd = at + 4
+                i += 1
+            default:
+                Issue.record("unexpected fault \(a[i])")
+                i += 1
+            }
+        }
+    }
+}
