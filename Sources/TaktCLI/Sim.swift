@@ -85,13 +85,14 @@ enum SimCommand {
                 ("detection_rounds_max", report.detectionRoundsMax.map(JSON.double) ?? .null),
                 ("reintegration_rounds_max", report.reintegrationRoundsMax.map(JSON.double) ?? .null),
                 ("frames_sent", .int(Int64(report.framesSent))), ("frames_accepted", .int(Int64(report.framesAccepted))),
+                ("deliveries", .int(Int64(report.deliveries))),
                 ("state_hash", .string(hex(report.stateHash))),
             ]).serialized(pretty: true) + "\n")
         } else {
             var text = seeds == 1 ? "\(path): \(rounds) rounds, seed \(seed)\n"
                                   : "\(path): \(seeds) seeds (\(seed)…\(seed &+ seeds &- 1)) × \(rounds) rounds, \(faultCount) faults injected\n"
             text += "  precision: max \(report.precisionMax), p99 \(report.precisionP99); bound Π = \(report.precisionBound), lower bound ε(1−1/N) = \(report.lowerBound)\n"
-            text += "  frames: \(report.framesSent) sent, \(report.framesAccepted) accepted\n"
+            text += "  frames: \(report.framesSent) sent, \(report.framesAccepted) accepted; atomic-broadcast deliveries: \(report.deliveries)\n"
             if let d = report.detectionRoundsMax { text += "  fault detection: at most \(String(format: "%.2f", d)) rounds\n" }
             if let d = report.reintegrationRoundsMax { text += "  reintegration after restart: at most \(String(format: "%.2f", d)) rounds\n" }
             if report.reintegrationsPending > 0 { text += "  \(report.reintegrationsPending) restarted node(s) had not rejoined when the run ended\n" }
@@ -120,6 +121,7 @@ enum SimCommand {
         a.reintegrationsPending += b.reintegrationsPending
         a.framesSent += b.framesSent
         a.framesAccepted += b.framesAccepted
+        a.deliveries += b.deliveries
         a.violations += b.violations
         a.stateHash = (a.stateHash ^ b.stateHash) &* 0x0000_0100_0000_01B3  // &*: FNV-style mixing
         return a

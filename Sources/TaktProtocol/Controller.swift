@@ -70,6 +70,14 @@ public enum SlotOutcome: Sendable, Equatable {
     case notJudged
 }
 
+/// One message instance at its delivery instant (valid only during the `deliver` callback).
+public struct Delivery {
+    public var message: Int
+    public var instance: UInt64
+    public var delivered: Bool
+    public var value: UnsafeRawBufferPointer
+}
+
 public struct RoundOutcome: Sendable, Equatable {
     public var correction: Interval?
     public var readings: Int
@@ -89,6 +97,8 @@ public struct ControllerConfiguration: Sendable {
     public var faultTolerance: Int
     public var convergence: ConvergenceFunction
     public var scheduleIdentity: UInt64
+    /// Where every message copy travels in this mode (atomic broadcast).
+    public var plan: BroadcastPlan
     public var maximumRoundsWithoutQuorum = 2
     /// Correct frames an integrating node must see after adopting the C-state before it sends (≥ 2).
     public var integrationFrames = 2
@@ -117,6 +127,7 @@ public struct ControllerConfiguration: Sendable {
         faultTolerance = schedule.cluster.faultTolerance
         convergence = schedule.cluster.convergence
         scheduleIdentity = ScheduleIdentity.compute(schedule: schedule)
+        plan = BroadcastPlan(schedule: schedule, mode: mode)
     }
 }
 
@@ -147,6 +158,17 @@ public struct NodeController {
     private enum Acknowledgment { case none, awaitingFirst, awaitingSecond(first: Int) }
     private var acknowledgment = Acknowledgment.none
 
+    // Atomic broadcast, sized at init: the application's latest value of every message, the value
+    // of the instance being sent, and per message the instance being received.
+    private let valueOffsets: [Int]
+    private var values: UnsafeMutableRawBufferPointer        // written by the application
+    private var outgoing: UnsafeMutableRawBufferPointer      // snapshot at the first copy
+    private var incoming: UnsafeMutableRawBufferPointer      // the received instance's value
+    private var incomingInstance: UnsafeMutableBufferPointer<UInt64>
+    private var incomingReceived: UnsafeMutableBufferPointer<Bool>
+    private var incomingOriginValid: UnsafeMutableBufferPointer<Bool>
+    private var payloadScratch: UnsafeMutableRawBufferPointer
+
     /// A controller already synchronized at (local, cluster) — startup is not built yet, so the
     /// driver starts every node in the same round with its clock set.
     /// A (re)starting controller: listens until a frame with full C-state lets it integrate.
@@ -165,6 +187,24 @@ public struct NodeController {
         let round = UInt64(max(0, cluster.nanoseconds / configuration.roundLength.nanoseconds))
         cState = CState(scheduleIdentity: configuration.scheduleIdentity, mode: configuration.mode, round: round, slot: 0, membership: members)
         deviations = .allocate(capacity: configuration.syncNodes.count + 1)
+        var offsets: [Int] = []
+        var total = 0
+        for info in configuration.plan.messages { offsets.append(total); total += info.size }
+        valueOffsets = offsets
+        values = .allocate(byteCount: max(total, 1), alignment: 8)
+        values.initializeMemory(as: UInt8.self, repeating: 0)
+        outgoing = .allocate(byteCount: max(total, 1), alignment: 8)
+        outgoing.initializeMemory(as: UInt8.self, repeating: 0)
+        incoming = .allocate(byteCount: max(total, 1), alignment: 8)
+        incoming.initializeMemory(as: UInt8.self, repeating: 0)
+        let messageCount = max(configuration.plan.messages.count, 1)
+        incomingInstance = .allocate(capacity: messageCount)
+        incomingInstance.initialize(repeating: .max)
+        incomingReceived = .allocate(capacity: messageCount)
+        incomingReceived.initialize(repeating: false)
+        incomingOriginValid = .allocate(capacity: messageCount)
+        incomingOriginValid.initialize(repeating: false)
+        payloadScratch = .allocate(byteCount: max(codec.maximumPayloadBytes, 1), alignment: 8)
         hasOtherSenders = configuration.slotSenders.contains { $0 != configuration.node }
         windowBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
     }
@@ -174,6 +214,13 @@ public struct NodeController {
     public mutating func deallocate() {
         deviations.deallocate()
         windowBuffer.deallocate()
+        values.deallocate()
+        outgoing.deallocate()
+        incoming.deallocate()
+        incomingInstance.deallocate()
+        incomingReceived.deallocate()
+        incomingOriginValid.deallocate()
+        payloadScratch.deallocate()
     }
 
     public var isActive: Bool { status == .active }
@@ -188,7 +235,7 @@ public struct NodeController {
     /// The node's own slot begins. `lateness` is how late the driver actually sends (local time
     /// measured by the driver). Writes the frame into `buffer` and returns its length, or nil when
     /// the node stays silent (frozen, or freezing now by clique avoidance).
-    public mutating func transmit(round: UInt64, slot: Int, lateness: Interval, payload: UnsafeRawBufferPointer,
+    public mutating func transmit(round: UInt64, slot: Int, lateness: Interval,
                                   into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         precondition(configuration.slotSenders[slot] == configuration.node, "slot \(slot) is not this node's")
         guard isActive else { return nil }
@@ -203,6 +250,19 @@ public struct NodeController {
         cState.slot = slot
         cState.membership.insert(configuration.node)
         acknowledgment = .awaitingFirst
+        // The payload: each message copy due in this slot, the instance's value frozen at its first copy.
+        let plan = configuration.plan
+        for k in plan.copyIndices(round: round, slot: slot) {
+            let copy = plan.copy(k)
+            let offset = valueOffsets[copy.message], size = plan.messages[copy.message].size
+            if copy.copy == 0 {
+                (outgoing.baseAddress! + offset).copyMemory(from: values.baseAddress! + offset, byteCount: size)
+            }
+            (payloadScratch.baseAddress! + copy.payloadOffset).copyMemory(from: outgoing.baseAddress! + offset, byteCount: size)
+        }
+        let payload = UnsafeRawBufferPointer(rebasing: payloadScratch[0..<plan.payloadLength(round: round, slot: slot)])
+        recordOriginations(round: round, slot: slot)
+        receiveCopies(round: round, slot: slot, payload: payload)  // a sender that is also a destination
         let header = FrameHeader(flags: .carriesCState, mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
                                  round: round, slot: slot, sender: configuration.node, sendLateness: lateness)
         return codec.encode(header: header, membership: cState.membership, payload: payload, cState: cState, into: buffer)
@@ -223,6 +283,16 @@ public struct NodeController {
     /// The acceptance window of another node's slot closed: judge the frame, update membership and
     /// the clock readings.
     public mutating func windowClosed(round: UInt64, slot: Int) -> SlotOutcome {
+        let outcome = judge(round: round, slot: slot)
+        switch outcome {
+        case .correct, .notJudged, .selfDiagnosedSendFault: break  // .correct recorded them before storing copies
+        case .missing, .rejected, .outsideWindow, .ownTransmission: recordOriginations(round: round, slot: slot)
+        }
+        return outcome
+    }
+
+    /// Judges the window's frame (the membership, clock-reading and acknowledgment part).
+    private mutating func judge(round: UInt64, slot: Int) -> SlotOutcome {
         let sender = configuration.slotSenders[slot]
         precondition(sender != configuration.node, "windowClosed for the node's own slot")
         defer { windowFrames = 0; windowLength = 0; windowOversized = false }
@@ -276,7 +346,66 @@ public struct NodeController {
                 deviations[deviationCount] = deviation
                 deviationCount += 1
             }
+            recordOriginations(round: round, slot: slot)  // the view at origination includes the sender
+            receiveCopies(round: round, slot: slot, payload: view.payload)
             return .correct(sender: sender)
+        }
+    }
+
+    // MARK: Atomic broadcast
+
+    /// The application's latest value of `message` (exactly the message's size); sent with the
+    /// next instance whose first copy this node transmits.
+    public mutating func write(message: Int, _ bytes: UnsafeRawBufferPointer) {
+        precondition(configuration.plan.messages[message].sender == configuration.node, "message \(message) is not sent by this node")
+        precondition(bytes.count == configuration.plan.messages[message].size, "value size ≠ message size")
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            (values.baseAddress! + valueOffsets[message]).copyMemory(from: source, byteCount: bytes.count)
+        }
+    }
+
+    /// Instances whose first copy is sent in this slot start now: their delivery will require that
+    /// the destination set ⊆ this membership (MARS's atomic broadcast condition).
+    private mutating func recordOriginations(round: UInt64, slot: Int) {
+        let plan = configuration.plan
+        for k in plan.originationIndices(round: round, slot: slot) {
+            let m = plan.origination(k)
+            incomingInstance[m] = plan.instance(message: m, firstRound: round)
+            incomingReceived[m] = false
+            incomingOriginValid[m] = plan.messages[m].destinations.isSubset(of: cState.membership)
+        }
+    }
+
+    /// Stores the copies a correct frame carries for instances this node is receiving.
+    private mutating func receiveCopies(round: UInt64, slot: Int, payload: UnsafeRawBufferPointer) {
+        let plan = configuration.plan
+        for k in plan.copyIndices(round: round, slot: slot) {
+            let copy = plan.copy(k)
+            let m = copy.message
+            let first = plan.firstRound(ofCopy: copy.copy, message: m, in: round)
+            guard incomingInstance[m] == plan.instance(message: m, firstRound: first), !incomingReceived[m] else { continue }
+            let size = plan.messages[m].size
+            guard copy.payloadOffset + size <= payload.count else { continue }
+            (incoming.baseAddress! + valueOffsets[m]).copyMemory(from: payload.baseAddress! + copy.payloadOffset, byteCount: size)
+            incomingReceived[m] = true
+        }
+    }
+
+    /// At the delivery instant of the instances whose last copy was sent in (round, slot) — the
+    /// slot's end + Π — calls `body` for each, in the cluster-wide total order. `delivered` is false
+    /// when the instance must be discarded at this node (not a destination, nothing received, a
+    /// destination outside the membership at origination, or this node not active).
+    public mutating func deliver(round: UInt64, slot: Int, _ body: (Delivery) -> Void) {
+        let plan = configuration.plan
+        for k in plan.completionIndices(round: round, slot: slot) {
+            let m = plan.completion(k)
+            let info = plan.messages[m]
+            let first = round &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+            let instance = plan.instance(message: m, firstRound: first)
+            let mine = incomingInstance[m] == instance
+            let delivered = isActive && info.destinations.contains(configuration.node) && mine && incomingReceived[m] && incomingOriginValid[m]
+            body(Delivery(message: m, instance: instance, delivered: delivered,
+                          value: UnsafeRawBufferPointer(start: incoming.baseAddress! + valueOffsets[m], count: delivered ? info.size : 0)))
         }
     }
 

@@ -70,6 +70,13 @@ public struct MembershipVector: Sendable, Equatable, CustomStringConvertible {
     /// The number of members.
     public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
+    /// Whether every member of `self` is a member of `other` (same capacity). Allocates nothing.
+    public func isSubset(of other: MembershipVector) -> Bool {
+        precondition(capacity == other.capacity, "membership capacities differ")
+        for i in 0..<words.count where words[i] & ~other.words[i] != 0 { return false }
+        return true
+    }
+
     /// Byte `index` of the wire encoding: nodes 8·index … 8·index+7, least significant bit first.
     /// PRECONDITION 0 ≤ index < byteCount.
     public func byte(at index: Int) -> UInt8 {

@@ -58,7 +58,10 @@ public struct SimulationConfiguration: Sendable {
 }
 
 public struct SimulationViolation: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case precision, monotonicity, membershipAgreement, membershipValidity, detectionLatency, correctNodeFrozen }
+    public enum Kind: String, Sendable {
+        case precision, monotonicity, membershipAgreement, membershipValidity, detectionLatency, correctNodeFrozen
+        case broadcastValidity, broadcastAgreement, broadcastIntegrity, broadcastOrder, broadcastTermination
+    }
     public var kind: Kind
     public var round: UInt64
     public var slot: Int
@@ -81,6 +84,8 @@ public struct SimulationReport: Sendable {
     public var reintegrationsPending: Int
     public var framesSent: Int
     public var framesAccepted: Int
+    /// Message instances delivered, summed over nodes.
+    public var deliveries: Int
     public var violations: [SimulationViolation]
     /// FNV-1a over every node's final state and every frame byte sent: same seed, same hash.
     public var stateHash: UInt64
@@ -150,7 +155,22 @@ public enum Simulator {
         var currentRound: UInt64 = 0
         let frameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
         defer { frameBuffer.deallocate() }
-        let emptyPayload = UnsafeRawBufferPointer(start: nil, count: 0)
+        // Atomic broadcast bookkeeping: the value of instance n of message m is a pattern of
+        // (m, its first round), written by the sender's application before each transmission.
+        let plan = BroadcastPlan(schedule: schedule, mode: mode)
+        let valueBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 8)
+        defer { valueBuffer.deallocate() }
+        func pattern(message m: Int, round: UInt64, into buffer: UnsafeMutableRawBufferPointer, size: Int) {
+            var word = (round &* 1_000_003) ^ UInt64(m)
+            for i in 0..<size {
+                buffer[i] = UInt8(truncatingIfNeeded: word)
+                word = (word >> 8) | (word << 56)
+            }
+        }
+        let messageAnalysis = derived.modes[mode].messages
+        var deliveryLog = [[UInt64]](repeating: [], count: n)
+        var delivered = [Set<UInt64>](repeating: [], count: n)
+        var deliveries = 0
         var hash = FNV1a()
         var samples: [Int64] = []
         samples.reserveCapacity(Int(configuration.rounds) * slots.count)
@@ -211,7 +231,11 @@ public enum Simulator {
                     let intended = oscillators[sender].trueTime(atLocal: controllers[sender].clock.localTime(at: start))
                     sendTime = intended + lateness.nanoseconds
                     let measured = oscillators[sender].local(atTrueTime: sendTime) - controllers[sender].clock.localTime(at: start)
-                    length = controllers[sender].transmit(round: r, slot: s, lateness: measured, payload: emptyPayload, into: frameBuffer)
+                    for (m, info) in plan.messages.enumerated() where info.sender == sender {
+                        pattern(message: m, round: r, into: valueBuffer, size: info.size)
+                        controllers[sender].write(message: m, UnsafeRawBufferPointer(rebasing: valueBuffer[0..<info.size]))
+                    }
+                    length = controllers[sender].transmit(round: r, slot: s, lateness: measured, into: frameBuffer)
                 }
                 var reaches = [Bool](repeating: length != nil, count: n)
                 for fault in configuration.faults {
@@ -272,6 +296,63 @@ public enum Simulator {
                     }
                     faultRound[sender] = nil
                 }
+                // Deliveries at this slot's end + Π: integrity, agreement, validity, Δ.
+                for m in plan.completions(round: r, slot: s) {
+                    let info = plan.messages[m]
+                    let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+                    let firstSlot = info.copyPositions[0].slot
+                    let deliveryInstant = controllers[0].slotStart(round: r, slot: s) + slot.length + precision
+                    let delta = deliveryInstant - controllers[0].slotStart(round: firstRound, slot: firstSlot)
+                    if delta != messageAnalysis[m].deliveryBound {
+                        violations.append(SimulationViolation(kind: .broadcastTermination, round: r, slot: s,
+                                                              detail: "message \(schedule.messages[m].name) delivered \(delta) after its first send, Δ = \(messageAnalysis[m].deliveryBound)"))
+                    }
+                }
+                let completing = plan.completions(round: r, slot: s)
+                if !completing.isEmpty {
+                    // outcome[i·n + node]: -1 not asked (crashed), 0 discarded, 1 delivered.
+                    var outcome = [Int8](repeating: -1, count: completing.count * n)
+                    for node in 0..<n where !crashed[node] {
+                        var i = 0
+                        controllers[node].deliver(round: r, slot: s) { d in
+                            defer { i += 1 }
+                            outcome[i * n + node] = d.delivered ? 1 : 0
+                            guard d.delivered else { return }
+                            deliveries += 1
+                            let m = d.message, info = plan.messages[m]
+                            let key = UInt64(m) << 40 | d.instance
+                            if !delivered[node].insert(key).inserted {
+                                violations.append(SimulationViolation(kind: .broadcastIntegrity, round: r, slot: s,
+                                                                      detail: "\(schedule.nodes[node].name) delivered \(schedule.messages[m].name)#\(d.instance) twice"))
+                            }
+                            let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+                            pattern(message: m, round: firstRound, into: valueBuffer, size: info.size)
+                            if !d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: valueBuffer[0..<info.size])) {
+                                violations.append(SimulationViolation(kind: .broadcastIntegrity, round: r, slot: s,
+                                                                      detail: "\(schedule.nodes[node].name) delivered a value of \(schedule.messages[m].name)#\(d.instance) that was never sent"))
+                            }
+                            deliveryLog[node].append(key)
+                        }
+                    }
+                    for (i, m) in completing.enumerated() {
+                        let info = plan.messages[m]
+                        let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+                        let destinations = (0..<n).filter { info.destinations.contains($0) && correct($0) }
+                        let yes = destinations.filter { outcome[i * n + $0] == 1 }
+                        if !yes.isEmpty && yes.count != destinations.count && withinHypothesis(r) {
+                            violations.append(SimulationViolation(kind: .broadcastAgreement, round: r, slot: s,
+                                                                  detail: "\(schedule.messages[m].name) delivered at \(yes.map { schedule.nodes[$0].name }) but not at every correct destination"))
+                        }
+                        // Validity (MARS): a correct sender's instance whose whole destination set was
+                        // correct at origination is delivered at every destination.
+                        let senderCorrect = !crashed[info.sender] && !faulty(info.sender, r) && !faulty(info.sender, firstRound) && controllers[info.sender].isActive
+                        let allDestinationsCorrect = (0..<n).allSatisfy { !info.destinations.contains($0) || (correct($0) && !faulty($0, firstRound)) }
+                        if senderCorrect && allDestinationsCorrect && yes.count != destinations.count && !disturbed(r) {
+                            violations.append(SimulationViolation(kind: .broadcastValidity, round: r, slot: s,
+                                                                  detail: "\(schedule.messages[m].name) of correct \(schedule.nodes[info.sender].name) not delivered at every correct destination"))
+                        }
+                    }
+                }
                 if violations.count > 1_000 { break }
             }
             // Membership agreement and validity, from the end of the 2nd round after the last fault on
@@ -310,6 +391,17 @@ public enum Simulator {
             }
             if violations.count > 1_000 { break }
         }
+        // Total order: any two nodes deliver the instances they both delivered in the same order.
+        for a in 0..<n {
+            for b in (a + 1)..<n where !deliveryLog[a].isEmpty && !deliveryLog[b].isEmpty {
+                let common = delivered[a].intersection(delivered[b])
+                if deliveryLog[a].filter(common.contains) != deliveryLog[b].filter(common.contains) {
+                    violations.append(SimulationViolation(kind: .broadcastOrder, round: configuration.rounds, slot: 0,
+                                                          detail: "\(schedule.nodes[a].name) and \(schedule.nodes[b].name) delivered in different orders"))
+                }
+            }
+            hash.add(UInt64(deliveryLog[a].count))
+        }
         for node in 0..<n {
             hash.add(UInt64(bitPattern: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: 0)).nanoseconds))
             hash.add(UInt64(controllers[node].isActive ? 1 : 0))
@@ -320,7 +412,7 @@ public enum Simulator {
             seed: configuration.seed, rounds: configuration.rounds, precisionBound: precision,
             lowerBound: derived.lowerBound, precisionMax: Interval(nanoseconds: samples.last ?? 0), precisionP99: Interval(nanoseconds: p99),
             detectionRoundsMax: detectionRounds, reintegrationRoundsMax: reintegrationRounds,
-            reintegrationsPending: restartRound.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, framesSent: framesSent, framesAccepted: framesAccepted,
+            reintegrationsPending: restartRound.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, framesSent: framesSent, framesAccepted: framesAccepted, deliveries: deliveries,
             violations: violations, stateHash: hash.value)
     }
 }

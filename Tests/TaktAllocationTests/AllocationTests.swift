@@ -1,5 +1,6 @@
 // The protocol's per-round path allocates nothing: 10,000 rounds of four controllers exchanging
-// frames (transmit, receive, judge, correct) with 0 heap allocations on the stepping thread.
+// frames (write values, transmit, receive, judge, deliver, correct) with 0 heap allocations on the
+// stepping thread.
 
 import CTaktAllocationCounter
 import Foundation
@@ -33,7 +34,11 @@ struct AllocationTests {
         defer { for i in controllers.indices { controllers[i].deallocate() } }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
         defer { buffer.deallocate() }
-        let payload = UnsafeRawBufferPointer(start: nil, count: 0)
+        let valueBytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
+        valueBytes.initializeMemory(as: UInt8.self, repeating: 7)
+        defer { valueBytes.deallocate() }
+        let value = UnsafeRawBufferPointer(valueBytes)
+        var deliveries = 0
         let rounds: UInt64 = 10_000
         var accepted = 0
 
@@ -54,11 +59,17 @@ struct AllocationTests {
                 let sender = senders[s]
                 let start = controllers[sender].slotStart(round: r, slot: s)
                 let local = LocalInstant(nanoseconds: start.nanoseconds)
-                guard let length = controllers[sender].transmit(round: r, slot: s, lateness: .zero, payload: payload, into: buffer) else { continue }
+                for m in 0..<schedule.messages.count where schedule.messages[m].sender == sender {
+                    controllers[sender].write(message: m, value)
+                }
+                guard let length = controllers[sender].transmit(round: r, slot: s, lateness: .zero, into: buffer) else { continue }
                 for node in 0..<n where node != sender {
                     controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: buffer[0..<length]),
                                                    at: local + propagation + .nanoseconds(Int64(node) * 100))
                     if case .correct = controllers[node].windowClosed(round: r, slot: s) { accepted += 1 }
+                }
+                for node in 0..<n {
+                    controllers[node].deliver(round: r, slot: s) { d in if d.delivered { deliveries += 1 } }
                 }
             }
             let end = LocalInstant(nanoseconds: Int64(r + 1) * roundLength)
@@ -69,6 +80,7 @@ struct AllocationTests {
         let after = takt_allocations_on_this_thread()
         #expect(after - before == 0, "\(after - before) allocations in \(rounds) rounds; first in round \(String(describing: firstAllocatingRound))")
         #expect(accepted == Int(rounds + 1) * slots.count * (n - 1))
+        #expect(deliveries == Int(rounds + 1) * schedule.messages.count * n)  // every state message, to every node
         let allActive = controllers.allSatisfy { $0.isActive }
         #expect(allActive)
     }

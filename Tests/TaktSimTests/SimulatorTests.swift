@@ -27,6 +27,13 @@ struct SimulatorTests {
             #expect(report.precisionMax <= report.precisionBound)
             #expect(report.precisionMax > .zero)
             #expect(report.framesAccepted == report.framesSent * (schedule.nodes.count - 1))
+            // Every instance of every message reaches every destination exactly once.
+            let rounds = Int(name == "large64.takt" ? 100 : 1_000)
+            let expected = schedule.messages.reduce(0) { total, m in
+                total + m.destinations.count * (rounds / Int(m.periodRounds))
+            }
+            #expect(report.deliveries >= expected - schedule.messages.reduce(0) { $0 + $1.destinations.count * $1.copies })
+            #expect(report.deliveries <= expected)
         }
     }
 
