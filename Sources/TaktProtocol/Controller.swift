@@ -169,8 +169,6 @@ public struct NodeController {
     private var incomingOriginValid: UnsafeMutableBufferPointer<Bool>
     private var payloadScratch: UnsafeMutableRawBufferPointer
 
-    /// A controller already synchronized at (local, cluster) — startup is not built yet, so the
-    /// driver starts every node in the same round with its clock set.
     /// A (re)starting controller: listens until a frame with full C-state lets it integrate.
     public init(configuration: ControllerConfiguration, codec: FrameCodec, listeningAt local: LocalInstant) {
         self.init(configuration: configuration, codec: codec, anchor: local, cluster: .zero,
@@ -178,6 +176,12 @@ public struct NodeController {
         status = .listening
     }
 
+    /// A controller already synchronized at (local, cluster) with the given membership. Cold start
+    /// is not built yet, so a driver starts the first nodes this way, all in the same round.
+    ///
+    /// The controller owns manually allocated buffers (so the per-slot path never allocates): it
+    /// is a value, but copies share those buffers; keep one copy per node and call `deallocate()`
+    /// once when the node is torn down.
     public init(configuration: ControllerConfiguration, codec: FrameCodec, anchor local: LocalInstant, cluster: ClusterInstant,
                 members: MembershipVector) {
         precondition(members.capacity == codec.nodeCount)
