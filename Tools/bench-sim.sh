@@ -35,7 +35,7 @@ if command -v valgrind >/dev/null; then
   for entry in 8transmit:4000:transmissions 12windowClosed:12000:windows 7deliver:16000:calls 10roundEnded:4000:calls; do
     name="${entry%%:*}"; rest="${entry#*:}"; calls="${rest%%:*}"; what="${rest#*:}"
     total=$(grep -E "NodeControllerV${name}" "$dir/cg.txt" | grep -v compiler-generated | head -1 | awk '{gsub(",","",$1); print $1}' || true)
-    [ -n "$total" ] && echo "  ${name#[0-9]}: $total instructions, $(( total / calls )) per call ($calls $what)"
+    [ -n "$total" ] && echo "  $(echo "$name" | sed "s/^[0-9]*//"): $total instructions, $(( total / calls )) per call ($calls $what)"
   done
 fi
 rm -rf "$dir"
