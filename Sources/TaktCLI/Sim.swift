@@ -8,6 +8,7 @@ import TaktTime
 
 enum SimCommand {
     static let options: [OptionSpec] = [
+        OptionSpec(["--scenario"], value: "FILE", help: "seed, rounds and faults from a scenario file (options given here win)"),
         OptionSpec(["--seed"], value: "N", help: "the PRNG seed (default 1); the same seed gives the same run"),
         OptionSpec(["--rounds"], value: "R", help: "rounds to simulate (default 10000)"),
         OptionSpec(["--crash"], value: "NODE@ROUND", help: "crash NODE at the start of ROUND (repeatable)"),
@@ -22,17 +23,36 @@ enum SimCommand {
         guard arguments.positionals.count == 1 else {
             return TaktCommand.usageError(arguments.positionals.isEmpty ? "no schedule file given" : "sim takes one schedule", subcommand: "sim", console: &console)
         }
-        guard let seed = UInt64(arguments.value("--seed") ?? "1") else {
-            return TaktCommand.usageError("--seed takes a whole number ≥ 0", subcommand: "sim", console: &console)
-        }
-        guard let rounds = UInt64(arguments.value("--rounds") ?? "10000"), rounds >= 1, rounds <= 100_000_000 else {
-            return TaktCommand.usageError("--rounds takes a whole number from 1 to 100000000", subcommand: "sim", console: &console)
-        }
         let path = arguments.positionals[0]
         let (result, failure) = loadValidSchedule(path, console: &console)
         if let failure { return failure }
         let schedule = result.schedule!, derived = result.derived!
+        var scenario: Scenario?
+        if let scenarioPath = arguments.value("--scenario") {
+            let text: String
+            do {
+                text = try readScheduleFile(scenarioPath)
+            } catch {
+                if case .unreadable(let message) = error { console.err.write("error: \(message)\n") }
+                return ExitStatus.usage
+            }
+            let (parsed, diagnostics) = ScenarioParser.parse(text, schedule: schedule)
+            for d in diagnostics { console.err.write(d.rendered(path: scenarioPath)) }
+            guard let parsed else {
+                console.err.write("error: \(scenarioPath) is not a valid scenario for \(path)\n")
+                return ExitStatus.usage
+            }
+            scenario = parsed
+        }
+        guard let seed = UInt64(arguments.value("--seed") ?? scenario?.seed.map(String.init) ?? "1") else {
+            return TaktCommand.usageError("--seed takes a whole number ≥ 0", subcommand: "sim", console: &console)
+        }
+        guard let rounds = UInt64(arguments.value("--rounds") ?? scenario?.rounds.map(String.init) ?? "10000"), rounds >= 1, rounds <= 100_000_000 else {
+            return TaktCommand.usageError("--rounds takes a whole number from 1 to 100000000", subcommand: "sim", console: &console)
+        }
         var configuration = SimulationConfiguration(seed: seed, rounds: rounds, schedule: schedule)
+        configuration.faults = scenario?.faults ?? []
+        let randomFaults = arguments.has("--random-faults") || scenario?.randomFaults == true
         for (option, make) in [("--crash", { (n: Int, r: UInt64) in SimulatedFault.crash(node: n, round: r) }),
                                ("--omit", { (n: Int, r: UInt64) in SimulatedFault.sendOmission(node: n, round: r) }),
                                ("--restart", { (n: Int, r: UInt64) in SimulatedFault.restart(node: n, round: r) })] {
@@ -56,7 +76,7 @@ enum SimCommand {
         for index in 0..<seeds {
             var run = configuration
             run.seed = seed &+ index
-            if arguments.has("--random-faults") {
+            if randomFaults {
                 run.faults += RandomFaultPlan.generate(seed: run.seed, nodes: schedule.nodes.count, rounds: rounds)
             }
             faultCount += run.faults.count
@@ -101,7 +121,7 @@ enum SimCommand {
                 text += "  no violation\n"
             } else {
                 text += "  \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s"); first: \(report.violations[0])\n"
-                let extra = (arguments.has("--random-faults") ? " --random-faults" : "")
+                let extra = (arguments.value("--scenario").map { " --scenario \($0)" } ?? "") + (arguments.has("--random-faults") ? " --random-faults" : "")
                     + arguments.all("--crash").map { " --crash \($0)" }.joined() + arguments.all("--restart").map { " --restart \($0)" }.joined()
                     + arguments.all("--omit").map { " --omit \($0)" }.joined()
                 text += "  reproduce with: takt sim \(path) --seed \(failingSeed ?? seed) --rounds \(rounds)\(extra)\n"

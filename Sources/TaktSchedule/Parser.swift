@@ -11,21 +11,25 @@
 // diagnostics per file is capped (`maximumDiagnostics`) so garbage input cannot flood output.
 
 public struct Parser {
-    public static let declarationKeywords: Set<Substring> = ["cluster", "node", "slot", "message", "task", "chain", "mode"]
+    /// The declaration keywords of schedule files. Other files in the same syntax (scenarios)
+    /// pass their own keywords.
+    public static let scheduleKeywords: Set<Substring> = ["cluster", "node", "slot", "message", "task", "chain", "mode"]
+    private let declarationKeywords: Set<Substring>
     public static let maximumDiagnostics = 200
 
     private var tokens: [Token]
     private var position = 0
     public private(set) var diagnostics: [Diagnostic]
 
-    public init(text: Substring) {
+    public init(text: Substring, keywords: Set<Substring> = Parser.scheduleKeywords) {
+        declarationKeywords = keywords
         var lexer = Lexer(text)
         tokens = lexer.tokenize()
         diagnostics = lexer.diagnostics
     }
 
-    public static func parse(_ text: String) -> (SyntaxFile, [Diagnostic]) {
-        var parser = Parser(text: text[...])
+    public static func parse(_ text: String, keywords: Set<Substring> = Parser.scheduleKeywords) -> (SyntaxFile, [Diagnostic]) {
+        var parser = Parser(text: text[...], keywords: keywords)
         let file = parser.parseFile()
         return (file, parser.diagnostics)
     }
@@ -51,14 +55,14 @@ public struct Parser {
             }
             if current.kind == .semicolon {
                 advance()  // ';' may separate declarations on one line
-            } else if current.kind == .word, Parser.declarationKeywords.contains(current.text) {
+            } else if current.kind == .word, declarationKeywords.contains(current.text) {
                 if let d = parseDeclaration(nested: false) { declarations.append(d) }
             } else {
                 let token = current
                 if token.kind == .word {
                     error(.unknownDeclaration, at: token.location,
-                          "expected a declaration (cluster, node, slot, message, task, chain, mode), found \(token.describedForError)",
-                          help: suggestion(for: token.text, among: Parser.declarationKeywords.map(String.init)).map { "did you mean '\($0)'?" })
+                          "expected a declaration (\(declarationKeywords.sorted().joined(separator: ", "))), found \(token.describedForError)",
+                          help: suggestion(for: token.text, among: declarationKeywords.map(String.init)).map { "did you mean '\($0)'?" })
                 } else {
                     error(.syntax, at: token.location, "expected a declaration, found \(token.describedForError)")
                 }
@@ -79,7 +83,7 @@ public struct Parser {
             case .rightBrace: depth = max(0, depth - 1)
             case .word:
                 if depth == 0 && current.startsLine { return }
-                if current.startsLine && Parser.declarationKeywords.contains(current.text) && current.text != "slot" && current.text != "task" {
+                if current.startsLine && declarationKeywords.contains(current.text) && current.text != "slot" && current.text != "task" {
                     return  // a missing '}': resume at the next top-level declaration
                 }
             default: break
@@ -104,7 +108,7 @@ public struct Parser {
     private mutating func parseDeclaration(nested: Bool) -> SyntaxDeclaration? {
         let keyword = current
         advance()
-        guard current.kind == .word, !Parser.declarationKeywords.contains(current.text) else {
+        guard current.kind == .word, !declarationKeywords.contains(current.text) else {
             error(.syntax, at: current.location, "expected a name after '\(keyword.text)', found \(current.describedForError)",
                   help: "write '\(keyword.text) NAME { … }'")
             if nested { skipInBlock() } else { skipToTopLevel() }
@@ -137,7 +141,7 @@ public struct Parser {
             case .semicolon:
                 advance()
             case .word:
-                if Parser.declarationKeywords.contains(current.text), peekKind(1) == .word {
+                if declarationKeywords.contains(current.text), peekKind(1) == .word {
                     if allowsChildren && (current.text == "slot" || current.text == "task") {
                         if let child = parseDeclaration(nested: true) { declaration.children.append(child) }
                         continue

@@ -39,3 +39,19 @@ struct SimCommandTests {
         #expect(takt("sim", "/nonexistent.takt").0 == 2)
     }
 }
+
+@Suite("takt sim --scenario")
+struct SimScenarioCommandTests {
+    @Test func scenarioFileDrivesTheRunAndBadOnesExitTwo() {
+        let schedule = packageRoot + "/Schedules/tmr.takt"
+        let (status, out, err) = takt("sim", schedule, "--scenario", packageRoot + "/Schedules/tmr-faults.scenario", "--rounds", "600")
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("600 rounds, seed 7"))
+        #expect(out.contains("reintegration after restart"))
+        let bad = temporaryFile("bad.scenario", "scenario s { seed = 1 }\nfault a { kind = crash; node = nobody; at = 1 rounds }\n")
+        let (badStatus, _, badErr) = takt("sim", schedule, "--scenario", bad)
+        #expect(badStatus == 2)
+        #expect(badErr.contains("bad.scenario:2:32: error[E203]"))
+        #expect(takt("sim", schedule, "--scenario", "/nonexistent.scenario").0 == 2)
+    }
+}
