@@ -36,7 +36,7 @@ public enum TaktCommand {
                        usage: "takt plot FILE -o OUT.svg [--mode NAME]",
                        options: PlotCommand.options, run: PlotCommand.run),
             Subcommand(name: "sim", summary: "run a schedule in the deterministic simulator and check every guarantee",
-                       usage: "takt sim SCHEDULE [--scenario FILE] [--seed N] [--rounds R] [--crash|--restart|--omit NODE@ROUND] [--random-faults] [--seeds N] [--json]",
+                       usage: "takt sim SCHEDULE [--scenario FILE] [--seed N] [--rounds R] [--crash|--restart|--omit NODE@ROUND] [--random-faults] [--seeds N] [--trace FILE] [--json]",
                        options: SimCommand.options, run: SimCommand.run),
             Subcommand(name: "gen", summary: "generate a large valid schedule (for benchmarks)",
                        usage: "takt gen --nodes N --tasks M [--messages K] [-o FILE]",

@@ -16,6 +16,7 @@ enum SimCommand {
         OptionSpec(["--restart"], value: "NODE@ROUND", help: "restart a crashed NODE at ROUND; it integrates and rejoins (repeatable)"),
         OptionSpec(["--random-faults"], help: "add a random in-hypothesis fault plan drawn from the seed (crash/restart, omissions)"),
         OptionSpec(["--seeds"], value: "N", help: "run a campaign of N seeds, from --seed on, and report the worst (default 1)"),
+        OptionSpec(["--trace"], value: "FILE", help: "write the run's timeline as Chrome/Perfetto trace-event JSON (first seed)"),
         OptionSpec(["--json"], help: "print the report as JSON on stdout"),
     ]
 
@@ -81,12 +82,21 @@ enum SimCommand {
             }
             faultCount += run.faults.count
             var lastShown: UInt64 = 0
-            let one = Simulator.run(schedule: schedule, derived: derived, configuration: run) { round in
+            let trace = (index == 0 && arguments.value("--trace") != nil) ? SimulationTrace() : nil
+            let one = Simulator.run(schedule: schedule, derived: derived, configuration: run, trace: trace) { round in
                 guard interactive, round - lastShown >= 10_000 || round == 0 else { return }
                 lastShown = round
                 err.write("\rsimulating seed \(run.seed) (\(index + 1) of \(seeds)), round \(round) of \(rounds) …")
             }
             combined = merge(combined, one)
+            if let trace, let tracePath = arguments.value("--trace") {
+                do {
+                    try trace.json().write(toFile: tracePath, atomically: true, encoding: .utf8)
+                } catch {
+                    console.err.write("error: cannot write \(tracePath): \(error.localizedDescription)\n")
+                    return ExitStatus.usage
+                }
+            }
             if !one.violations.isEmpty && failingSeed == nil { failingSeed = run.seed }
         }
         if interactive { err.write("\r\u{1B}[K") }

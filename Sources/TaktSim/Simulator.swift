@@ -93,7 +93,7 @@ public struct SimulationReport: Sendable {
 
 public enum Simulator {
     public static func run(schedule: Schedule, derived: DerivedResults, configuration: SimulationConfiguration,
-                           progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
+                           trace: SimulationTrace? = nil, progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
         let n = schedule.nodes.count
         let mode = schedule.initialMode
         let slots = schedule.modes[mode].slots
@@ -116,6 +116,7 @@ public enum Simulator {
                                               cluster: ClusterInstant(nanoseconds: offset.nanoseconds), members: everyone))
         }
         defer { for i in controllers.indices { controllers[i].deallocate() } }
+        if let trace { for node in 0..<n { trace.nodeName(node, schedule.nodes[node].name) } }
 
         var crashed = [Bool](repeating: false, count: n)
         var faultRound = [UInt64?](repeating: nil, count: n)
@@ -187,9 +188,11 @@ public enum Simulator {
             for fault in configuration.faults {
                 switch fault {
                 case .crash(let node, let at) where at == r && !crashed[node]:
+                    trace?.instant("crash " + schedule.nodes[node].name, node: nil, at: Int64(r) * round.nanoseconds)
                     crashed[node] = true
                     faultRound[node] = r
                 case .restart(let node, let at) where at == r && crashed[node]:
+                    trace?.instant("restart " + schedule.nodes[node].name, node: nil, at: Int64(r) * round.nanoseconds)
                     crashed[node] = false
                     restartRound[node] = r
                     let now = oscillators[node].local(atTrueTime: Int64(r) * round.nanoseconds)  // about the round's start
@@ -249,6 +252,7 @@ public enum Simulator {
                     default: break
                     }
                 }
+                trace?.slot(slot.name, node: sender, start: sendTime, duration: slot.length.nanoseconds, round: r, sent: length != nil)
                 if let length {
                     framesSent += 1
                     hash.add(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]))
@@ -267,7 +271,22 @@ public enum Simulator {
                         let arrival = oscillators[node].local(atTrueTime: sendTime + schedule.cluster.propagation.nanoseconds + error + skew)
                         controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]), at: arrival)
                     }
-                    if case .correct = controllers[node].windowClosed(round: r, slot: s) { framesAccepted += 1 }
+                    let before = trace == nil ? nil : controllers[node].cState.membership
+                    let outcome = controllers[node].windowClosed(round: r, slot: s)
+                    if case .correct = outcome { framesAccepted += 1 }
+                    if let trace {
+                        let at = sendTime + schedule.cluster.propagation.nanoseconds
+                        switch outcome {
+                        case .correct, .notJudged, .ownTransmission: break
+                        case .missing: trace.instant("missing frame of " + schedule.nodes[sender].name, node: node, at: at)
+                        case .rejected(_, let reason): trace.instant("rejected frame of " + schedule.nodes[sender].name, node: node, at: at, detail: "\(reason)")
+                        case .outsideWindow(_, let deviation): trace.instant("frame of " + schedule.nodes[sender].name + " outside the window", node: node, at: at, detail: "\(deviation)")
+                        case .selfDiagnosedSendFault: trace.instant("send fault diagnosed: re-integrating", node: node, at: at)
+                        }
+                        if let before, before != controllers[node].cState.membership {
+                            trace.instant("membership", node: node, at: at, detail: "\(controllers[node].cState.membership)")
+                        }
+                    }
                 }
                 // The agreed view (for detection latency): the view of the correct nodes, if they agree.
                 var reference: MembershipVector?
@@ -376,7 +395,13 @@ public enum Simulator {
             let roundEnd = ClusterInstant(nanoseconds: Int64(r + 1) * round.nanoseconds)
             for node in 0..<n where !crashed[node] {
                 let local = controllers[node].clock.localTime(at: roundEnd)
-                _ = controllers[node].roundEnded(round: r, at: local)
+                let wasActive = controllers[node].isActive
+                let outcome = controllers[node].roundEnded(round: r, at: local)
+                if let trace {
+                    let at = oscillators[node].trueTime(atLocal: local)
+                    if let correction = outcome.correction { trace.counter("correction", node: node, at: at, value: correction.nanoseconds) }
+                    if wasActive, case .frozen(let reason) = controllers[node].status { trace.instant("frozen", node: node, at: at, detail: "\(reason)") }
+                }
             }
             // Validity: a node that suffered no fault must never freeze while the fault hypothesis
             // holds (at most one faulty node here).
@@ -390,6 +415,11 @@ public enum Simulator {
                 }
             }
             if violations.count > 1_000 { break }
+        }
+        if let trace {
+            for v in violations.prefix(1_000) {
+                trace.instant("violation: \(v.kind.rawValue)", node: nil, at: Int64(v.round) * round.nanoseconds + slots[min(v.slot, slots.count - 1)].offset.nanoseconds, detail: v.detail)
+            }
         }
         // Total order: any two nodes deliver the instances they both delivered in the same order.
         for a in 0..<n {

@@ -55,3 +55,26 @@ struct SimScenarioCommandTests {
         #expect(takt("sim", schedule, "--scenario", "/nonexistent.scenario").0 == 2)
     }
 }
+
+@Suite("takt sim --trace")
+struct SimTraceCommandTests {
+    @Test func traceIsTraceEventJSONAndDeterministic() throws {
+        let schedule = packageRoot + "/Schedules/tmr.takt"
+        let first = temporaryFile("trace1.json", ""), second = temporaryFile("trace2.json", "")
+        for path in [first, second] {
+            let (status, _, err) = takt("sim", schedule, "--rounds", "150", "--crash", "c2@20", "--restart", "c2@40", "--trace", path)
+            #expect(status == 0, "\(err)")
+        }
+        let data = try #require(FileManager.default.contents(atPath: first))
+        #expect(data == FileManager.default.contents(atPath: second))  // same seed, same trace
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let events = try #require(object["traceEvents"] as? [[String: Any]])
+        let phases = Set(events.compactMap { $0["ph"] as? String })
+        #expect(phases.isSuperset(of: ["M", "X", "C", "i"]))
+        let names = events.compactMap { $0["name"] as? String }
+        #expect(names.contains("crash c2") && names.contains("restart c2"))
+        #expect(names.contains("missing frame of c2"))
+        #expect(names.filter { $0 == "thread_name" }.count == 5)
+        #expect(takt("sim", schedule, "--rounds", "10", "--trace", "/nonexistent/dir/t.json").0 == 2)
+    }
+}
