@@ -58,7 +58,6 @@ public enum ControllerStatus: Sendable, Equatable {
 
 /// What happened in one slot, as this node judged it.
 public enum SlotOutcome: Sendable, Equatable {
-    case ownTransmission
     case correct(sender: Int)
     case missing(sender: Int)
     case rejected(sender: Int, FrameRejection)
@@ -290,7 +289,7 @@ public struct NodeController {
         let outcome = judge(round: round, slot: slot)
         switch outcome {
         case .correct, .notJudged, .selfDiagnosedSendFault: break  // .correct recorded them before storing copies
-        case .missing, .rejected, .outsideWindow, .ownTransmission: recordOriginations(round: round, slot: slot)
+        case .missing, .rejected, .outsideWindow: recordOriginations(round: round, slot: slot)
         }
         return outcome
     }

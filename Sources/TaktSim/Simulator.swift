@@ -277,7 +277,7 @@ public enum Simulator {
                     if let trace {
                         let at = sendTime + schedule.cluster.propagation.nanoseconds
                         switch outcome {
-                        case .correct, .notJudged, .ownTransmission: break
+                        case .correct, .notJudged: break
                         case .missing: trace.instant("missing frame of " + schedule.nodes[sender].name, node: node, at: at)
                         case .rejected(_, let reason): trace.instant("rejected frame of " + schedule.nodes[sender].name, node: node, at: at, detail: "\(reason)")
                         case .outsideWindow(_, let deviation): trace.instant("frame of " + schedule.nodes[sender].name + " outside the window", node: node, at: at, detail: "\(deviation)")
