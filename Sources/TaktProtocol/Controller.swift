@@ -48,12 +48,30 @@ public enum FreezeReason: Sendable, Equatable {
 }
 
 public enum ControllerStatus: Sendable, Equatable {
-    /// (Re)starting: listening for a frame that carries the full C-state.
+    /// (Re)starting: listening for a frame that carries the full C-state, or for cold-start
+    /// frames, until the node's unique listen timeout expires.
     case listening
     /// C-state adopted; counting correct frames before sending (integration counter).
     case integrating(correctFrames: Int)
+    /// This node started the cluster: it sends cold-start frames in its slots until another node
+    /// answers with a correct frame.
+    case coldStarting
     case active
+    /// Passive for good; the host decides whether to restart the node (a new controller).
     case frozen(FreezeReason)
+}
+
+/// What the controller wants done next, and at which local instant (`NodeController.nextAction`).
+/// A driver — the simulator or the real executive — sleeps until then and calls the matching method.
+public enum ControllerAction: Sendable, Equatable {
+    /// The node's own slot starts: call `transmit(round:slot:lateness:into:)`.
+    case transmit(round: UInt64, slot: Int)
+    /// Another node's slot ends: call `windowClosed(round:slot:)`.
+    case closeWindow(round: UInt64, slot: Int)
+    /// The round ends: call `roundEnded(round:at:)`.
+    case endRound(round: UInt64)
+    /// A listening node's unique timeout expires: call `listenTimedOut(at:)`.
+    case listenTimeout
 }
 
 /// What happened in one slot, as this node judged it.
@@ -66,6 +84,9 @@ public enum SlotOutcome: Sendable, Equatable {
     /// Implicit acknowledgment: the first and second successors both judged this node's last
     /// frame lost, so this node has a send fault; it left the membership and listens to re-integrate.
     case selfDiagnosedSendFault
+    /// Cold start: another node's cold-start frame arrived while this node was cold starting
+    /// (both timeouts expired together); this node listens again, with the unique timeout.
+    case coldStartContention(sender: Int)
     case notJudged
 }
 
@@ -80,15 +101,35 @@ public struct Delivery {
 public struct RoundOutcome: Sendable, Equatable {
     public var correction: Interval?
     public var readings: Int
+    /// The mode the next round runs in, when a mode change took effect at this round's end.
+    public var modeChanged: Int? = nil
+}
+
+/// The slot table of one mode, as the controller walks it.
+public struct ModeTable: Sendable {
+    public var slotOffsets: [Interval]
+    public var slotLengths: [Interval]
+    public var slotSenders: [Int]
+    public var slotCarriesCState: [Bool]
+    /// Where every message copy travels in this mode (atomic broadcast).
+    public var plan: BroadcastPlan
+    /// Modes this one may change to (the schedule's `transitions`).
+    public var transitions: [Int]
+    /// This node's first slot in the mode, if it has one.
+    public var firstOwnSlot: Int?
+    /// Whether another node sends in this mode (a lone node cannot detect a blackout).
+    public var hasOtherSenders: Bool
 }
 
 public struct ControllerConfiguration: Sendable {
     public var node: Int
-    public var mode: Int
-    public var slotOffsets: [Interval]
-    public var slotSenders: [Int]
+    /// The mode a cold start begins in (the schedule's initial mode).
+    public var initialMode: Int
+    public var modes: [ModeTable]
     public var syncNodes: [Bool]
     public var roundLength: Interval
+    /// Rounds per cluster cycle: mode changes take effect at cycle boundaries.
+    public var cycleRounds: Int64
     public var propagation: Interval
     public var precision: Interval
     /// ε, the reading error assumed by the schedule.
@@ -96,12 +137,18 @@ public struct ControllerConfiguration: Sendable {
     public var faultTolerance: Int
     public var convergence: ConvergenceFunction
     public var scheduleIdentity: UInt64
-    /// Where every message copy travels in this mode (atomic broadcast).
-    public var plan: BroadcastPlan
     public var maximumRoundsWithoutQuorum = 2
     /// Correct frames an integrating node must see after adopting the C-state before it sends (≥ 2).
     public var integrationFrames = 2
     public var maximumSlew = DriftRate.partsPerMillion(10_000)  // 1 %
+    /// Whether this node may start the cluster when its listen timeout expires (it needs a slot in
+    /// the initial mode).
+    public var mayColdStart: Bool
+    /// The node's unique listen timeout τ = 2R + (offset of its first slot in the initial mode):
+    /// longer than a round, so a listening node hears a running cluster before it cold starts,
+    /// and different for every node (slot offsets are), so two timeouts started by the same event
+    /// expire a slot apart. Docs/protocol.md derives the worst-case startup time from it.
+    public var listenTimeout: Interval
 
     /// A node whose round correction exceeds this goes passive. Default Π: two correct clocks never
     /// differ by more, so a larger correction means this node's own clock has failed.
@@ -110,15 +157,24 @@ public struct ControllerConfiguration: Sendable {
     /// Half the acceptance window: Π + ε (Docs/schedule-format.md, "receive window").
     public var acceptanceHalfWidth: Interval { precision + readingError }
 
-    /// The configuration of `node` in mode `mode` of a validated schedule.
-    public init(schedule: Schedule, derived: DerivedResults, node: Int, mode: Int = 0) {
-        precondition(node >= 0 && node < schedule.nodes.count && mode >= 0 && mode < schedule.modes.count)
+    /// The configuration of `node` of a validated schedule; `mode` is the mode a cold start begins
+    /// in (default: the schedule's initial mode).
+    public init(schedule: Schedule, derived: DerivedResults, node: Int, mode: Int? = nil) {
+        let initial = mode ?? schedule.initialMode
+        precondition(node >= 0 && node < schedule.nodes.count && initial >= 0 && initial < schedule.modes.count)
         self.node = node
-        self.mode = mode
-        slotOffsets = schedule.modes[mode].slots.map(\.offset)
-        slotSenders = schedule.modes[mode].slots.map(\.sender)
+        initialMode = initial
+        let tables = schedule.modes.indices.map { m in
+            let slots = schedule.modes[m].slots
+            return ModeTable(slotOffsets: slots.map(\.offset), slotLengths: slots.map(\.length), slotSenders: slots.map(\.sender),
+                             slotCarriesCState: slots.map(\.carriesCState), plan: BroadcastPlan(schedule: schedule, mode: m),
+                             transitions: schedule.modes[m].transitions, firstOwnSlot: slots.firstIndex { $0.sender == node },
+                             hasOtherSenders: slots.contains { $0.sender != node })
+        }
+        modes = tables
         syncNodes = schedule.nodes.map(\.sync)
         roundLength = schedule.cluster.round
+        cycleRounds = max(1, schedule.cluster.cycleRounds)
         propagation = schedule.cluster.propagation
         precision = derived.precision ?? .zero
         readingError = schedule.cluster.readingError
@@ -126,8 +182,16 @@ public struct ControllerConfiguration: Sendable {
         faultTolerance = schedule.cluster.faultTolerance
         convergence = schedule.cluster.convergence
         scheduleIdentity = ScheduleIdentity.compute(schedule: schedule)
-        plan = BroadcastPlan(schedule: schedule, mode: mode)
+        let first = tables[initial].firstOwnSlot
+        mayColdStart = first != nil
+        let firstOffset = first.map { tables[initial].slotOffsets[$0] } ?? .zero
+        listenTimeout = schedule.cluster.round * 2 + firstOffset
     }
+
+    // The initial mode's tables, for callers that know only one mode.
+    public var slotSenders: [Int] { modes[initialMode].slotSenders }
+    public var slotOffsets: [Interval] { modes[initialMode].slotOffsets }
+    public var plan: BroadcastPlan { modes[initialMode].plan }
 }
 
 public struct NodeController {
@@ -136,6 +200,23 @@ public struct NodeController {
     public private(set) var clock: ClusterClock
     public private(set) var cState: CState
     public private(set) var status: ControllerStatus = .active
+    /// Datagrams that claimed a sender other than the slot's (babbling in a foreign slot, or a frame
+    /// arriving outside its sender's window), and datagrams too short to name a sender: dropped.
+    public private(set) var foreignFrames = 0
+
+    // Where the node is in its schedule: the next slot to act on in `cursorRound`, or the round's end.
+    private var cursorRound: UInt64 = 0
+    private var cursorSlot = 0
+    private var cursorAtRoundEnd = false
+    // Listening: the timeout (local time) and the sender of the cold-start frame seen first (big bang).
+    private var listenDeadline = LocalInstant.zero
+    private var bigBangSender: Int?
+    // A mode change the application asked for, put into the C-state at this node's next own slot.
+    private var requestedMode: Int?
+    // The first round of the current mode, and the mode before it (deliveries of its last round
+    // may come after the change).
+    private var modeStartRound: UInt64 = 0
+    private var previousMode: Int
 
     // Per-round state, sized at init.
     private var deviations: UnsafeMutableBufferPointer<Interval>
@@ -144,14 +225,25 @@ public struct NodeController {
     private var failedSinceOwnSlot = 0
     private var othersAgreedThisRound = 0
     private var roundsWithoutQuorum = 0
-    // The frame received in the current window (the first one; a second is a babbling fault).
+    /// Whether a round has ever had 2k + 1 clock readings since this node started: the quorum
+    /// rule applies from then on (a forming cluster has fewer for a round or two).
+    private var hadQuorum = false
+    // The frame received in the current window (the first one that names the slot's sender; a
+    // second one naming it is a babbling fault of the sender).
     private var windowBuffer: UnsafeMutableRawBufferPointer
     private var windowLength = 0
     private var windowArrival = LocalInstant.zero
     private var windowFrames = 0
     private var windowOversized = false
-    /// Whether any other node sends in this mode (a lone node cannot detect a blackout).
-    private let hasOtherSenders: Bool
+    // A frame of the FOLLOWING window that arrived before the current one closed: the acceptance
+    // window of a slot opens Π + ε before its nominal arrival, so a fast sender's frame can come
+    // while this node (slower by up to Π) still waits for the previous slot to end.
+    private var earlyBuffer: UnsafeMutableRawBufferPointer
+    private var earlyLength = 0
+    private var earlyArrival = LocalInstant.zero
+    private var earlyFrames = 0
+    private var earlyOversized = false
+    private var earlySlot = -1
     /// Implicit acknowledgment of this node's last frame (TTP/C): no verdict yet from the first
     /// successor, or the first successor judged it lost and the second decides.
     private enum Acknowledgment { case none, awaitingFirst, awaitingSecond(first: Int) }
@@ -168,15 +260,17 @@ public struct NodeController {
     private var incomingOriginValid: UnsafeMutableBufferPointer<Bool>
     private var payloadScratch: UnsafeMutableRawBufferPointer
 
-    /// A (re)starting controller: listens until a frame with full C-state lets it integrate.
+    /// A (re)starting controller: listens for the cluster (or cold-start frames) from local instant
+    /// `local` until its unique listen timeout expires.
     public init(configuration: ControllerConfiguration, codec: FrameCodec, listeningAt local: LocalInstant) {
         self.init(configuration: configuration, codec: codec, anchor: local, cluster: .zero,
                   members: MembershipVector(capacity: codec.nodeCount))
         status = .listening
+        listenDeadline = local + configuration.listenTimeout
     }
 
-    /// A controller already synchronized at (local, cluster) with the given membership. Cold start
-    /// is not built yet, so a driver starts the first nodes this way, all in the same round.
+    /// A controller already synchronized at (local, cluster) with the given membership, in the
+    /// initial mode: how a test or a simulation starts a cluster that is already running.
     ///
     /// The controller owns manually allocated buffers (so the per-slot path never allocates): it
     /// is a value, but copies share those buffers; keep one copy per node and call `deallocate()`
@@ -188,11 +282,14 @@ public struct NodeController {
         self.codec = codec
         clock = ClusterClock(anchor: local, cluster: cluster, maximumSlew: configuration.maximumSlew)
         let round = UInt64(max(0, cluster.nanoseconds / configuration.roundLength.nanoseconds))
-        cState = CState(scheduleIdentity: configuration.scheduleIdentity, mode: configuration.mode, round: round, slot: 0, membership: members)
+        cState = CState(scheduleIdentity: configuration.scheduleIdentity, mode: configuration.initialMode, round: round, slot: 0, membership: members)
+        cursorRound = round
+        previousMode = configuration.initialMode
+        table = configuration.modes[configuration.initialMode]
         deviations = .allocate(capacity: configuration.syncNodes.count + 1)
         var offsets: [Int] = []
         var total = 0
-        for info in configuration.plan.messages { offsets.append(total); total += info.size }
+        for info in configuration.modes[configuration.initialMode].plan.messages { offsets.append(total); total += info.size }
         valueOffsets = offsets
         values = .allocate(byteCount: max(total, 1), alignment: 8)
         values.initializeMemory(as: UInt8.self, repeating: 0)
@@ -200,7 +297,7 @@ public struct NodeController {
         outgoing.initializeMemory(as: UInt8.self, repeating: 0)
         incoming = .allocate(byteCount: max(total, 1), alignment: 8)
         incoming.initializeMemory(as: UInt8.self, repeating: 0)
-        let messageCount = max(configuration.plan.messages.count, 1)
+        let messageCount = max(offsets.count, 1)
         incomingInstance = .allocate(capacity: messageCount)
         incomingInstance.initialize(repeating: .max)
         incomingReceived = .allocate(capacity: messageCount)
@@ -208,8 +305,16 @@ public struct NodeController {
         incomingOriginValid = .allocate(capacity: messageCount)
         incomingOriginValid.initialize(repeating: false)
         payloadScratch = .allocate(byteCount: max(codec.maximumPayloadBytes, 1), alignment: 8)
-        hasOtherSenders = configuration.slotSenders.contains { $0 != configuration.node }
         windowBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
+        earlyBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
+        // Start at the slot that has not ended at the cluster instant (tests and drivers that call
+        // transmit/windowClosed explicitly move the cursor themselves).
+        let into = cluster - ClusterInstant(nanoseconds: Int64(round) * configuration.roundLength.nanoseconds)
+        if let next = table.slotOffsets.indices.first(where: { table.slotOffsets[$0] + table.slotLengths[$0] > into }) {
+            cursorSlot = next
+        } else if !table.slotOffsets.isEmpty {
+            cursorAtRoundEnd = true
+        }
     }
 
     /// Releases the buffers allocated at init (the controller is a value with manual storage so
@@ -217,6 +322,7 @@ public struct NodeController {
     public mutating func deallocate() {
         deviations.deallocate()
         windowBuffer.deallocate()
+        earlyBuffer.deallocate()
         values.deallocate()
         outgoing.deallocate()
         incoming.deallocate()
@@ -227,23 +333,76 @@ public struct NodeController {
     }
 
     public var isActive: Bool { status == .active }
+    /// Sends frames and keeps a synchronized clock: active or cold starting.
+    public var isOperating: Bool { status == .active || status == .coldStarting }
+    /// The current mode's tables (a stored copy: set whenever the mode changes).
+    private var table: ModeTable
 
-    /// The cluster instant at which slot `slot` of round `round` starts.
+    /// The cluster instant at which slot `slot` of round `round` starts (in the current mode).
     public func slotStart(round: UInt64, slot: Int) -> ClusterInstant {
-        ClusterInstant(nanoseconds: Int64(round) * configuration.roundLength.nanoseconds + configuration.slotOffsets[slot].nanoseconds)
+        ClusterInstant(nanoseconds: Int64(round) * configuration.roundLength.nanoseconds + table.slotOffsets[slot].nanoseconds)
+    }
+
+    /// The cluster instant at which slot `slot` of round `round` ends: its window closes.
+    public func slotEnd(round: UInt64, slot: Int) -> ClusterInstant {
+        slotStart(round: round, slot: slot) + table.slotLengths[slot]
+    }
+
+    // MARK: Agenda
+
+    /// What to do next and the local instant at which to do it; nil when frozen (nothing to do).
+    /// The answer changes only through this controller's own methods, so a driver asks again after
+    /// every call it makes (a frame arriving at a listening node can move its timeout).
+    public func nextAction() -> (at: LocalInstant, action: ControllerAction)? {
+        switch status {
+        case .frozen: return nil
+        case .listening: return (listenDeadline, .listenTimeout)
+        case .integrating, .coldStarting, .active: break
+        }
+        if cursorAtRoundEnd || table.slotSenders.isEmpty {
+            let end = ClusterInstant(nanoseconds: Int64(cursorRound + 1) * configuration.roundLength.nanoseconds)
+            return (clock.localTime(at: end), .endRound(round: cursorRound))
+        }
+        if table.slotSenders[cursorSlot] == configuration.node {
+            return (clock.localTime(at: slotStart(round: cursorRound, slot: cursorSlot)), .transmit(round: cursorRound, slot: cursorSlot))
+        }
+        return (clock.localTime(at: slotEnd(round: cursorRound, slot: cursorSlot)), .closeWindow(round: cursorRound, slot: cursorSlot))
+    }
+
+    /// Moves the cursor past (round, slot); a frame that arrived early for the window now open
+    /// becomes the window's frame.
+    private mutating func advance(past round: UInt64, slot: Int) {
+        cursorRound = round
+        if slot + 1 < table.slotSenders.count { cursorSlot = slot + 1; cursorAtRoundEnd = false } else { cursorAtRoundEnd = true }
+        promoteEarlyFrame()
+    }
+
+    private mutating func promoteEarlyFrame() {
+        guard earlySlot >= 0, windowFrames == 0 else { return }
+        guard earlySlot == windowSlot() else { return }
+        swap(&windowBuffer, &earlyBuffer)
+        windowLength = earlyLength
+        windowArrival = earlyArrival
+        windowFrames = earlyFrames
+        windowOversized = earlyOversized
+        earlySlot = -1
+        earlyFrames = 0
+        earlyLength = 0
+        earlyOversized = false
     }
 
     // MARK: Own slot
 
     /// The node's own slot begins. `lateness` is how late the driver actually sends (local time
     /// measured by the driver). Writes the frame into `buffer` and returns its length, or nil when
-    /// the node stays silent (frozen, or freezing now by clique avoidance).
+    /// the node stays silent (not operating, or freezing now by clique avoidance).
     public mutating func transmit(round: UInt64, slot: Int, lateness: Interval,
                                   into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        precondition(configuration.slotSenders[slot] == configuration.node, "slot \(slot) is not this node's")
-        guard isActive else { return nil }
+        precondition(table.slotSenders[slot] == configuration.node, "slot \(slot) is not this node's")
+        advance(past: round, slot: slot)
+        guard isOperating else { return nil }
         // Clique avoidance: count the slots since the previous own slot, own transmission as agreed.
-        if failedSinceOwnSlot > 0 && agreedSinceOwnSlot + 1 <= failedSinceOwnSlot {
+        if status == .active && failedSinceOwnSlot > 0 && agreedSinceOwnSlot + 1 <= failedSinceOwnSlot {
             status = .frozen(.cliqueAvoidance(agreed: agreedSinceOwnSlot + 1, failed: failedSinceOwnSlot))
             return nil
         }
@@ -252,9 +411,11 @@ public struct NodeController {
         cState.round = round
         cState.slot = slot
         cState.membership.insert(configuration.node)
-        acknowledgment = .awaitingFirst
+        if let mode = requestedMode, cState.pendingMode == nil { cState.pendingMode = mode }
+        requestedMode = nil
+        acknowledgment = status == .active ? .awaitingFirst : .none
         // The payload: each message copy due in this slot, the instance's value frozen at its first copy.
-        let plan = configuration.plan
+        let plan = table.plan
         for k in plan.copyIndices(round: round, slot: slot) {
             let copy = plan.copy(k)
             let offset = valueOffsets[copy.message], size = plan.messages[copy.message].size
@@ -266,29 +427,83 @@ public struct NodeController {
         let payload = UnsafeRawBufferPointer(rebasing: payloadScratch[0..<plan.payloadLength(round: round, slot: slot)])
         recordOriginations(round: round, slot: slot)
         receiveCopies(round: round, slot: slot, payload: payload)  // a sender that is also a destination
-        let header = FrameHeader(flags: .carriesCState, mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
-                                 round: round, slot: slot, sender: configuration.node, sendLateness: lateness)
+        // (No array literal: an OptionSet built from one allocates in debug builds.)
+        let flags = status == .coldStarting ? FrameFlags(rawValue: FrameFlags.coldStart.rawValue | FrameFlags.carriesCState.rawValue) : .carriesCState
+        let header = FrameHeader(flags: flags, mode: cState.mode, scheduleIdentity: cState.scheduleIdentity,
+                                 round: round, slot: slot, sender: configuration.node, sendLateness: lateness,
+                                 pendingMode: cState.pendingMode)
         return codec.encode(header: header, membership: cState.membership, payload: payload, cState: cState, into: buffer)
     }
 
     // MARK: Other nodes' slots
 
-    /// A datagram arrived (timestamped in this node's local time). It is kept until the window closes.
+    /// A datagram arrived (timestamped in this node's local time). An operating node keeps it for
+    /// the slot it is waiting for if it names that slot's sender, and counts and drops it otherwise
+    /// (a frame outside its sender's window, or babbling); a listening node examines it at once
+    /// (integration, big bang).
     public mutating func frameArrived(_ bytes: UnsafeRawBufferPointer, at arrival: LocalInstant) {
-        windowFrames += 1
-        guard windowFrames == 1 else { return }  // a second frame in one window: judged as babbling
-        guard bytes.count <= windowBuffer.count else { windowOversized = true; return }
-        if let source = bytes.baseAddress, bytes.count > 0 { windowBuffer.baseAddress!.copyMemory(from: source, byteCount: bytes.count) }
-        windowLength = bytes.count
-        windowArrival = arrival
+        switch status {
+        case .frozen: return
+        case .listening: listen(bytes, at: arrival); return
+        case .integrating, .coldStarting, .active: break
+        }
+        guard let claimed = FrameCodec.peek(bytes), let slot = windowSlot() else {
+            foreignFrames += 1
+            return
+        }
+        if claimed.sender == table.slotSenders[slot] {
+            windowFrames += 1
+            guard windowFrames == 1 else { return }  // a second frame in one window: judged as babbling
+            guard bytes.count <= windowBuffer.count else { windowOversized = true; return }
+            if let source = bytes.baseAddress, bytes.count > 0 { windowBuffer.baseAddress!.copyMemory(from: source, byteCount: bytes.count) }
+            windowLength = bytes.count
+            windowArrival = arrival
+            return
+        }
+        let following = foreignSlot(after: slot)
+        guard let following, claimed.sender == table.slotSenders[following], earlySlot == -1 || earlySlot == following else {
+            foreignFrames += 1
+            return
+        }
+        earlySlot = following
+        earlyFrames += 1
+        guard earlyFrames == 1 else { return }
+        guard bytes.count <= earlyBuffer.count else { earlyOversized = true; return }
+        if let source = bytes.baseAddress, bytes.count > 0 { earlyBuffer.baseAddress!.copyMemory(from: source, byteCount: bytes.count) }
+        earlyLength = bytes.count
+        earlyArrival = arrival
+    }
+
+    /// The next slot of another node after `slot` (wrapping into the next round).
+    private func foreignSlot(after slot: Int) -> Int? {
+        let senders = table.slotSenders
+        var s = slot + 1
+        while s < senders.count {
+            if senders[s] != configuration.node { return s }
+            s += 1
+        }
+        return senders.firstIndex { $0 != configuration.node }
+    }
+
+    /// The slot whose window is open: the cursor's slot, or the next slot of another node.
+    private func windowSlot() -> Int? {
+        let senders = table.slotSenders
+        if cursorAtRoundEnd { return senders.firstIndex { $0 != configuration.node } }  // the next round's
+        var s = cursorSlot
+        while s < senders.count {
+            if senders[s] != configuration.node { return s }
+            s += 1
+        }
+        return senders.firstIndex { $0 != configuration.node }
     }
 
     /// The acceptance window of another node's slot closed: judge the frame, update membership and
     /// the clock readings.
     public mutating func windowClosed(round: UInt64, slot: Int) -> SlotOutcome {
         let outcome = judge(round: round, slot: slot)
+        advance(past: round, slot: slot)
         switch outcome {
-        case .correct, .notJudged, .selfDiagnosedSendFault: break  // .correct recorded them before storing copies
+        case .correct, .notJudged, .selfDiagnosedSendFault, .coldStartContention: break  // .correct recorded them before storing copies
         case .missing, .rejected, .outsideWindow: recordOriginations(round: round, slot: slot)
         }
         return outcome
@@ -296,13 +511,12 @@ public struct NodeController {
 
     /// Judges the window's frame (the membership, clock-reading and acknowledgment part).
     private mutating func judge(round: UInt64, slot: Int) -> SlotOutcome {
-        let sender = configuration.slotSenders[slot]
+        let sender = table.slotSenders[slot]
         precondition(sender != configuration.node, "windowClosed for the node's own slot")
         defer { windowFrames = 0; windowLength = 0; windowOversized = false }
         switch status {
-        case .frozen: return .notJudged
-        case .listening: return integrate(round: round, slot: slot)
-        case .active, .integrating: break
+        case .frozen, .listening: return .notJudged
+        case .active, .integrating, .coldStarting: break
         }
         cState.round = round
         cState.slot = slot
@@ -311,17 +525,33 @@ public struct NodeController {
             return .missing(sender: sender)
         }
         cState.membership.insert(sender)  // judge in the view "sender counts itself"
-        let result: DecodeResult
+        let frame = UnsafeRawBufferPointer(rebasing: windowBuffer[0..<windowLength])
+        var result: DecodeResult
         if windowFrames > 1 || windowOversized {
             result = .rejected(.tooLong)  // more than one frame in a window, or more bytes than any frame
         } else {
-            result = codec.decode(UnsafeRawBufferPointer(rebasing: windowBuffer[0..<windowLength]), expectedCState: cState)
+            result = codec.decode(frame, expectedCState: cState)
+            if case .rejected(.crcMismatch) = result, cState.pendingMode == nil, let requested = FrameCodec.peek(frame)?.pendingMode,
+               table.transitions.contains(requested) {
+                // A mode-change request: the sender's C-state differs from this node's only by the
+                // mode it asks for. Accepting the frame agrees to the change (TTP/C's deferred mode change).
+                cState.pendingMode = requested
+                result = codec.decode(frame, expectedCState: cState)
+                if result.view == nil { cState.pendingMode = nil }
+            }
         }
         switch result {
         case .rejected(let reason):
+            if status == .coldStarting, case .valid(let other) = codec.decodeForIntegration(frame), other.header.flags.contains(.coldStart) {
+                // Two nodes cold started together: both listen again, and the unique timeouts decide.
+                let arrival = windowArrival
+                becomeListening(at: arrival)
+                bigBangSender = other.header.sender
+                return .coldStartContention(sender: other.header.sender)
+            }
             if let outcome = judgeAcknowledgment(rejectedFrameOf: sender) { return outcome }
             cState.membership.remove(sender)
-            failedSinceOwnSlot += 1
+            if status != .coldStarting { failedSinceOwnSlot += 1 }
             return .rejected(sender: sender, reason)
         case .valid(let view):
             guard view.header.sender == sender else {
@@ -341,9 +571,15 @@ public struct NodeController {
             agreedSinceOwnSlot += 1
             othersAgreedThisRound += 1
             acknowledgment = .none  // a successor's frame that agrees with this node's view acknowledges it
-            if case .integrating(let count) = status {
+            switch status {
+            case .integrating(let count):
                 status = count + 1 >= configuration.integrationFrames ? .active : .integrating(correctFrames: count + 1)
                 if status == .active { agreedSinceOwnSlot = 0; failedSinceOwnSlot = 0 }
+            case .coldStarting:
+                status = .active  // another node answered: the cluster runs
+                agreedSinceOwnSlot = 1
+                failedSinceOwnSlot = 0
+            default: break
             }
             if configuration.syncNodes[sender] && deviationCount < deviations.count {
                 deviations[deviationCount] = deviation
@@ -355,13 +591,28 @@ public struct NodeController {
         }
     }
 
+    // MARK: Mode changes
+
+    /// Asks for a change to mode `mode` at the next cluster-cycle boundary after this node's next
+    /// own slot (its frame carries the request in the C-state; every node that accepts the frame
+    /// agrees). Returns false when not allowed: not active, a change already pending or requested,
+    /// or `mode` not among the current mode's transitions.
+    public mutating func requestModeChange(to mode: Int) -> Bool {
+        guard status == .active, cState.pendingMode == nil, requestedMode == nil, table.transitions.contains(mode) else { return false }
+        requestedMode = mode
+        return true
+    }
+
+    /// The mode of round `round`: the current one, or the one before it for rounds before the change.
+    public func mode(ofRound round: UInt64) -> Int { round < modeStartRound ? previousMode : cState.mode }
+
     // MARK: Atomic broadcast
 
     /// The application's latest value of `message` (exactly the message's size); sent with the
     /// next instance whose first copy this node transmits.
     public mutating func write(message: Int, _ bytes: UnsafeRawBufferPointer) {
-        precondition(configuration.plan.messages[message].sender == configuration.node, "message \(message) is not sent by this node")
-        precondition(bytes.count == configuration.plan.messages[message].size, "value size ≠ message size")
+        precondition(table.plan.messages[message].sender == configuration.node, "message \(message) is not sent by this node")
+        precondition(bytes.count == table.plan.messages[message].size, "value size ≠ message size")
         if let source = bytes.baseAddress, bytes.count > 0 {
             (values.baseAddress! + valueOffsets[message]).copyMemory(from: source, byteCount: bytes.count)
         }
@@ -370,7 +621,7 @@ public struct NodeController {
     /// Instances whose first copy is sent in this slot start now: their delivery will require that
     /// the destination set ⊆ this membership (MARS's atomic broadcast condition).
     private mutating func recordOriginations(round: UInt64, slot: Int) {
-        let plan = configuration.plan
+        let plan = table.plan
         for k in plan.originationIndices(round: round, slot: slot) {
             let m = plan.origination(k)
             incomingInstance[m] = plan.instance(message: m, firstRound: round)
@@ -381,7 +632,7 @@ public struct NodeController {
 
     /// Stores the copies a correct frame carries for instances this node is receiving.
     private mutating func receiveCopies(round: UInt64, slot: Int, payload: UnsafeRawBufferPointer) {
-        let plan = configuration.plan
+        let plan = table.plan
         for k in plan.copyIndices(round: round, slot: slot) {
             let copy = plan.copy(k)
             let m = copy.message
@@ -399,7 +650,8 @@ public struct NodeController {
     /// when the instance must be discarded at this node (not a destination, nothing received, a
     /// destination outside the membership at origination, or this node not active).
     public mutating func deliver(round: UInt64, slot: Int, _ body: (Delivery) -> Void) {
-        let plan = configuration.plan
+        let plan = configuration.modes[mode(ofRound: round)].plan
+        guard slot < plan.slotCount else { return }
         for k in plan.completionIndices(round: round, slot: slot) {
             let m = plan.completion(k)
             let info = plan.messages[m]
@@ -437,48 +689,125 @@ public struct NodeController {
             return nil  // provisionally an ordinary failure of the first successor
         }
         // Both successors missed this node's frame: a send fault of this node.
-        status = .listening
-        cState.membership.removeAll()
-        acknowledgment = .none
-        agreedSinceOwnSlot = 0
-        failedSinceOwnSlot = 0
-        deviationCount = 0
+        becomeListening(at: windowArrival)
         return .selfDiagnosedSendFault
     }
 
-    /// Listening: adopt the C-state of the first intact frame that carries it.
-    private mutating func integrate(round: UInt64, slot: Int) -> SlotOutcome {
-        let sender = configuration.slotSenders[slot]
-        guard windowFrames == 1, !windowOversized else { return .notJudged }
-        guard case .valid(let view) = codec.decodeForIntegration(UnsafeRawBufferPointer(rebasing: windowBuffer[0..<windowLength])),
-              view.header.flags.contains(.carriesCState), view.header.sender == sender,
-              view.header.mode == configuration.mode, view.header.scheduleIdentity == configuration.scheduleIdentity,
-              view.header.slot == slot else {
-            return .notJudged
+    // MARK: Startup and integration
+
+    /// Back to listening, from local instant `local`, with a fresh unique timeout.
+    private mutating func becomeListening(at local: LocalInstant) {
+        status = .listening
+        earlySlot = -1
+        earlyFrames = 0
+        listenDeadline = local + configuration.listenTimeout
+        bigBangSender = nil
+        cState.membership.removeAll()
+        cState.pendingMode = nil
+        requestedMode = nil
+        acknowledgment = .none
+        agreedSinceOwnSlot = 0
+        failedSinceOwnSlot = 0
+        othersAgreedThisRound = 0
+        deviationCount = 0
+        roundsWithoutQuorum = 0
+        hadQuorum = false
+    }
+
+    /// Listening: a frame with the full C-state lets the node integrate; cold-start frames follow
+    /// the big-bang rule (the first one, or one from another sender than the first, restarts the
+    /// timeout; the next one from the same sender is adopted).
+    private mutating func listen(_ bytes: UnsafeRawBufferPointer, at arrival: LocalInstant) {
+        guard bytes.count <= windowBuffer.count else { foreignFrames += 1; return }
+        guard case .valid(let view) = codec.decodeForIntegration(bytes),
+              view.header.flags.contains(.carriesCState), view.header.scheduleIdentity == configuration.scheduleIdentity,
+              configuration.modes[view.header.mode].slotSenders[view.header.slot] == view.header.sender,
+              view.header.sender != configuration.node else {
+            foreignFrames += 1
+            return
+        }
+        let coldStart = view.header.flags.contains(.coldStart)
+        if coldStart && bigBangSender != view.header.sender {
+            bigBangSender = view.header.sender  // big bang: not adopted; wait for this sender's next one
+            listenDeadline = arrival + configuration.listenTimeout
+            return
         }
         view.copyCState(into: &cState)
-        let expected = slotStart(round: view.header.round, slot: slot) + configuration.propagation + view.header.sendLateness
-        clock.set(cluster: expected, at: windowArrival)
+        table = configuration.modes[cState.mode]
+        modeStartRound = cState.round
+        previousMode = cState.mode
+        let expected = slotStart(round: view.header.round, slot: view.header.slot) + configuration.propagation + view.header.sendLateness
+        clock.set(cluster: expected, at: arrival)
         cState.membership.remove(configuration.node)  // not a member until its own frame is accepted
-        status = .integrating(correctFrames: 0)
-        return .correct(sender: sender)
+        advance(past: view.header.round, slot: view.header.slot)
+        othersAgreedThisRound = 1
+        agreedSinceOwnSlot = 0
+        failedSinceOwnSlot = 0
+        bigBangSender = nil
+        // A cold-start frame adopted after the big bang counts both frames of its sender.
+        let counted = coldStart ? 2 : 0
+        status = counted >= configuration.integrationFrames ? .active : .integrating(correctFrames: counted)
+    }
+
+    /// The listen timeout expired with no cluster heard: start one (cold start) if this node may,
+    /// with its first slot of the initial mode starting now, else listen on.
+    public mutating func listenTimedOut(at local: LocalInstant) {
+        guard status == .listening else { return }
+        let initial = configuration.initialMode
+        guard configuration.mayColdStart, let slot = configuration.modes[initial].firstOwnSlot else {
+            listenDeadline = local + configuration.listenTimeout
+            return
+        }
+        cState.mode = initial
+        table = configuration.modes[initial]
+        cState.pendingMode = nil
+        cState.round = 0
+        cState.slot = slot
+        cState.membership.removeAll()
+        modeStartRound = 0
+        previousMode = initial
+        clock.set(cluster: slotStart(round: 0, slot: slot), at: local)
+        cursorRound = 0
+        cursorSlot = slot
+        cursorAtRoundEnd = false
+        bigBangSender = nil
+        status = .coldStarting
     }
 
     // MARK: End of round
 
-    /// The round ended (at local instant `local`): compute and apply the clock correction.
+    /// The round ended (at local instant `local`): compute and apply the clock correction, and at a
+    /// cluster-cycle boundary switch to an agreed pending mode.
     public mutating func roundEnded(round: UInt64, at local: LocalInstant) -> RoundOutcome {
         defer { deviationCount = 0; othersAgreedThisRound = 0 }
+        cursorRound = round + 1
+        cursorSlot = 0
+        cursorAtRoundEnd = false
         switch status {
         case .frozen, .listening: return RoundOutcome(correction: nil, readings: 0)
-        case .integrating, .active: break
+        case .integrating, .active, .coldStarting: break
         }
+        var outcome = correctClock(at: local)
+        let frozen: Bool
+        if case .frozen = status { frozen = true } else { frozen = false }
+        if !frozen, (round + 1) % UInt64(configuration.cycleRounds) == 0, let next = cState.pendingMode {
+            previousMode = cState.mode
+            cState.mode = next
+            table = configuration.modes[next]
+            cState.pendingMode = nil
+            modeStartRound = round + 1
+            outcome.modeChanged = next
+        }
+        return outcome
+    }
+
+    private mutating func correctClock(at local: LocalInstant) -> RoundOutcome {
         let integrating = status != .active
-        if hasOtherSenders && othersAgreedThisRound == 0 && !integrating {
+        if table.hasOtherSenders && othersAgreedThisRound == 0 && status == .active {
             status = .frozen(.blackout)
             return RoundOutcome(correction: nil, readings: 0)
         }
-        if configuration.syncNodes[configuration.node] && !integrating && deviationCount < deviations.count {
+        if configuration.syncNodes[configuration.node] && isOperating && deviationCount < deviations.count {
             deviations[deviationCount] = .zero  // this node's own reading (not yet while integrating)
             deviationCount += 1
         }
@@ -488,13 +817,14 @@ public struct NodeController {
               let average = Convergence.correction(configuration.convergence,
                                                    sortingInPlace: UnsafeMutableBufferPointer(rebasing: deviations[0..<deviationCount]),
                                                    discarding: k) else {
-            roundsWithoutQuorum += 1
-            if roundsWithoutQuorum >= configuration.maximumRoundsWithoutQuorum && !integrating {
+            if hadQuorum && !integrating { roundsWithoutQuorum += 1 }
+            if roundsWithoutQuorum >= configuration.maximumRoundsWithoutQuorum && status == .active {
                 status = .frozen(.tooFewClockReadings(rounds: roundsWithoutQuorum))
             }
             return RoundOutcome(correction: nil, readings: readings)
         }
         roundsWithoutQuorum = 0
+        hadQuorum = true
         let correction = Interval.zero - average
         if correction.magnitude > configuration.maximumCorrection {
             status = .frozen(.correctionTooLarge(correction))

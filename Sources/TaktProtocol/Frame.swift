@@ -4,7 +4,7 @@
 // Layout (little-endian, fixed offsets; N = node count, M = ⌈N/8⌉, P = payload length):
 //
 //   offset  size  field
-//        0     1  version (= 1)
+//        0     1  version (= 2)
 //        1     1  flags: bit 0 cold-start frame, bit 1 carries full C-state, bits 2–7 reserved (0)
 //        2     2  mode (index into the schedule's modes)
 //        4     8  schedule identity (ScheduleIdentity.compute)
@@ -13,11 +13,12 @@
 //       22     2  sender (node index)
 //       24     4  send lateness, signed ns (the sender's measured dispatch lateness)
 //       28     2  payload length P
-//       30     M  membership vector, bit i = node i, LSB first, padding bits 0
-//     30+M     P  payload, laid out by the schedule
-//   30+M+P     4  CRC-32C over bytes [0, 30+M+P) followed by the checking party's C-state
+//       30     2  pending mode: the mode change agreed for the next cluster-cycle boundary, 0xFFFF none
+//       32     M  membership vector, bit i = node i, LSB first, padding bits 0
+//     32+M     P  payload, laid out by the schedule
+//   32+M+P     4  CRC-32C over bytes [0, 32+M+P) followed by the checking party's C-state
 //
-// Size: 34 + M + P bytes = FrameLayout.frameBytes(nodeCount: N, payloadBytes: P).
+// Size: 36 + M + P bytes = FrameLayout.frameBytes(nodeCount: N, payloadBytes: P).
 //
 // Implicit C-state agreement (TTP/C, Kopetz & Grünsteidl 1994; REFERENCE.md §3): the CRC covers
 // the frame AND the C-state of whoever computes it. The sender folds in its own C-state; a
@@ -48,13 +49,14 @@ public enum FrameOffset {
     public static let sender = 22
     public static let sendLateness = 24
     public static let payloadLength = 28
-    public static let membership = 30
+    public static let pendingMode = 30
+    public static let membership = 32
 }
 
 /// The format constants.
 public enum FrameFormat {
     /// The only version this code writes and accepts.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Bytes before the membership vector (= FrameLayout.headerBytes).
     public static let headerBytes = FrameOffset.membership
     /// The CRC-32C trailer (= FrameLayout.trailerBytes).
@@ -62,8 +64,11 @@ public enum FrameFormat {
     /// The largest payload the 16-bit length field can describe.
     public static let maximumPayloadBytes = Int(UInt16.max)
     /// The canonical C-state encoding fed to the CRC after the frame bytes: schedule identity (8),
-    /// mode (2), round (8), slot (2), then the membership vector (⌈N/8⌉), all little-endian.
-    public static let cStateFixedBytes = 20
+    /// mode (2), round (8), slot (2), pending mode (2, 0xFFFF none), then the membership vector
+    /// (⌈N/8⌉), all little-endian.
+    public static let cStateFixedBytes = 22
+    /// The pending-mode field's value for "no mode change pending".
+    public static let noPendingMode: UInt16 = 0xFFFF
 }
 
 /// The flags byte. Bits 2–7 are reserved: written 0, and a frame with any of them set is rejected.
@@ -96,9 +101,12 @@ public struct FrameHeader: Sendable, Equatable {
     /// The sender's measured dispatch lateness (actual − planned send instant), used by receivers'
     /// clock synchronization. On the wire: i32 ns; the encoder SATURATES to ±2.147 483 647 s.
     public var sendLateness: Interval
+    /// The mode change the sender's C-state holds for the next cluster-cycle boundary, if any.
+    public var pendingMode: Int?
 
     public init(flags: FrameFlags, mode: Int, scheduleIdentity: UInt64, round: UInt64, slot: Int, sender: Int,
-                sendLateness: Interval) {
+                sendLateness: Interval, pendingMode: Int? = nil) {
+        self.pendingMode = pendingMode
         self.flags = flags
         self.mode = mode
         self.scheduleIdentity = scheduleIdentity
@@ -111,15 +119,21 @@ public struct FrameHeader: Sendable, Equatable {
 
 /// A node's controller state (C-state, glossary): schedule identity, mode, the position in cluster
 /// time (round and slot: the slot's start instant is round·R + slot offset, so together they stand
-/// for global time at slot granularity) and the membership vector. Folded into every frame's CRC.
+/// for global time at slot granularity), the mode change agreed for the next cluster-cycle boundary
+/// and the membership vector. Folded into every frame's CRC.
 public struct CState: Sendable, Equatable {
     public var scheduleIdentity: UInt64
     public var mode: Int
     public var round: UInt64
     public var slot: Int
     public var membership: MembershipVector
+    /// A requested mode change, agreed by every node that accepted the request's frame; it takes
+    /// effect at the end of the cluster cycle.
+    public var pendingMode: Int?
 
-    public init(scheduleIdentity: UInt64, mode: Int, round: UInt64, slot: Int, membership: MembershipVector) {
+    public init(scheduleIdentity: UInt64, mode: Int, round: UInt64, slot: Int, membership: MembershipVector,
+                pendingMode: Int? = nil) {
+        self.pendingMode = pendingMode
         self.scheduleIdentity = scheduleIdentity
         self.mode = mode
         self.round = round
@@ -134,6 +148,7 @@ public struct CState: Sendable, Equatable {
         crc.update(littleEndian: UInt16(truncatingIfNeeded: mode))
         crc.update(littleEndian: round)
         crc.update(littleEndian: UInt16(truncatingIfNeeded: slot))
+        crc.update(littleEndian: pendingMode.map { UInt16(truncatingIfNeeded: $0) } ?? FrameFormat.noPendingMode)
         membership.update(&crc)
     }
 }
@@ -141,21 +156,21 @@ public struct CState: Sendable, Equatable {
 /// Why a frame was rejected. Raw values are dense from 0, so counters can be an array indexed by
 /// `rawValue` (one counter per reason, allocated at start-up).
 public enum FrameRejection: Int, Sendable, CaseIterable, CustomStringConvertible {
-    /// Fewer bytes than the smallest frame (34 + M), or fewer than the payload length field says.
+    /// Fewer bytes than the smallest frame (36 + M), or fewer than the payload length field says.
     case truncated
-    /// More bytes than the largest frame of this schedule (34 + M + the largest payload).
+    /// More bytes than the largest frame of this schedule (36 + M + the largest payload).
     case tooLong
-    /// The version byte is not 1.
+    /// The version byte is not 2 (FrameFormat.version).
     case badVersion
     /// The payload length field exceeds the schedule's largest payload, or the byte count exceeds
-    /// 34 + M + payload length.
+    /// 36 + M + payload length.
     case payloadLengthMismatch
     /// The CRC over the frame and the receiver's C-state does not match: corruption, or a sender
     /// whose C-state differs from the receiver's (implicit C-state agreement).
     case crcMismatch
     /// A reserved flag bit (2–7) is set.
     case reservedFlags
-    /// The mode field names no mode of the schedule.
+    /// The mode field, or the pending-mode field (other than 0xFFFF), names no mode of the schedule.
     case modeOutOfRange
     /// The slot field names no slot of the frame's mode.
     case slotOutOfRange
@@ -232,6 +247,7 @@ public struct FrameView {
         cState.mode = header.mode
         cState.round = header.round
         cState.slot = header.slot
+        cState.pendingMode = header.pendingMode
         copyMembership(into: &cState.membership)
     }
 }
@@ -276,7 +292,7 @@ public struct FrameCodec: Sendable {
 
     /// ⌈N/8⌉.
     public var membershipBytes: Int { (nodeCount + 7) / 8 }
-    /// A frame with an empty payload: 34 + ⌈N/8⌉ bytes.
+    /// A frame with an empty payload: 36 + ⌈N/8⌉ bytes.
     public var minimumFrameBytes: Int { frameBytes(payloadBytes: 0) }
     /// A frame with the largest payload: the buffer size a receiver needs.
     public var maximumFrameBytes: Int { frameBytes(payloadBytes: maximumPayloadBytes) }
@@ -341,9 +357,11 @@ public struct FrameCodec: Sendable {
         precondition(header.slot >= 0 && header.slot < slotCountPerMode[header.mode], "slot \(header.slot) out of range")
         precondition(header.sender >= 0 && header.sender < nodeCount, "sender \(header.sender) out of range")
         precondition(header.flags.isSubset(of: .defined), "reserved flag bits set")
+        precondition(header.pendingMode.map { $0 >= 0 && $0 < slotCountPerMode.count } ?? true, "pending mode out of range")
         precondition(membership.capacity == nodeCount && cState.membership.capacity == nodeCount, "membership capacity ≠ node count")
         precondition(header.scheduleIdentity == cState.scheduleIdentity && header.mode == cState.mode
-                     && header.round == cState.round && header.slot == cState.slot && membership == cState.membership,
+                     && header.round == cState.round && header.slot == cState.slot && header.pendingMode == cState.pendingMode
+                     && membership == cState.membership,
                      "frame header disagrees with the sender's C-state")
 
         buffer[FrameOffset.version] = FrameFormat.version
@@ -358,6 +376,8 @@ public struct FrameCodec: Sendable {
         let lateness = Int32(clamping: header.sendLateness.nanoseconds)  // saturates, as documented on the field
         buffer.storeBytes(of: lateness.littleEndian, toByteOffset: FrameOffset.sendLateness, as: Int32.self)
         buffer.storeBytes(of: UInt16(payload.count).littleEndian, toByteOffset: FrameOffset.payloadLength, as: UInt16.self)
+        let pending = header.pendingMode.map { UInt16($0) } ?? FrameFormat.noPendingMode
+        buffer.storeBytes(of: pending.littleEndian, toByteOffset: FrameOffset.pendingMode, as: UInt16.self)
         membership.write(into: buffer, at: FrameOffset.membership)
         let payloadOffset = FrameOffset.membership + membershipBytes
         if let source = payload.baseAddress, payload.count > 0 {
@@ -404,6 +424,7 @@ public struct FrameCodec: Sendable {
         let header = Self.readHeader(bytes)
         if header.scheduleIdentity != expectedCState.scheduleIdentity || header.mode != expectedCState.mode
             || header.round != expectedCState.round || header.slot != expectedCState.slot
+            || header.pendingMode != expectedCState.pendingMode
             || !expectedCState.membership.equalsEncoding(in: bytes, at: FrameOffset.membership) {
             return .rejected(.headerDisagreesWithCState)
         }
@@ -422,13 +443,14 @@ public struct FrameCodec: Sendable {
         case .rejected(let reason): return .rejected(reason)
         case .length(let frameLength): length = frameLength
         }
-        // The canonical C-state encoding, read from the frame's own fields (bounds: length ≥ 34 + M).
+        // The canonical C-state encoding, read from the frame's own fields (bounds: length ≥ 36 + M).
         var crc = CRC32C()
         crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<(length - FrameFormat.trailerBytes)]))
         crc.update(UnsafeRawBufferPointer(rebasing: bytes[FrameOffset.scheduleIdentity..<(FrameOffset.scheduleIdentity + 8)]))
         crc.update(UnsafeRawBufferPointer(rebasing: bytes[FrameOffset.mode..<(FrameOffset.mode + 2)]))
         crc.update(UnsafeRawBufferPointer(rebasing: bytes[FrameOffset.round..<(FrameOffset.round + 8)]))
         crc.update(UnsafeRawBufferPointer(rebasing: bytes[FrameOffset.slot..<(FrameOffset.slot + 2)]))
+        crc.update(UnsafeRawBufferPointer(rebasing: bytes[FrameOffset.pendingMode..<(FrameOffset.pendingMode + 2)]))
         crc.update(UnsafeRawBufferPointer(rebasing: bytes[FrameOffset.membership..<(FrameOffset.membership + membershipBytes)]))
         if crc.value != storedCRC(bytes, length: length) { return .rejected(.crcMismatch) }
         if let reason = checkFields(bytes) { return .rejected(reason) }
@@ -459,6 +481,8 @@ public struct FrameCodec: Sendable {
         if bytes[FrameOffset.flags] & ~FrameFlags.defined.rawValue != 0 { return .reservedFlags }
         let mode = Int(Self.readUInt16(bytes, FrameOffset.mode))
         if mode >= slotCountPerMode.count { return .modeOutOfRange }
+        let pending = Self.readUInt16(bytes, FrameOffset.pendingMode)
+        if pending != FrameFormat.noPendingMode && Int(pending) >= slotCountPerMode.count { return .modeOutOfRange }
         if Int(Self.readUInt16(bytes, FrameOffset.slot)) >= slotCountPerMode[mode] { return .slotOutOfRange }
         if Int(Self.readUInt16(bytes, FrameOffset.sender)) >= nodeCount { return .senderOutOfRange }
         let lastMembershipByte = bytes[FrameOffset.membership + membershipBytes - 1]
@@ -472,14 +496,25 @@ public struct FrameCodec: Sendable {
 
     /// PRECONDITION bytes.count ≥ FrameFormat.headerBytes (checkStructure guarantees more).
     private static func readHeader(_ bytes: UnsafeRawBufferPointer) -> FrameHeader {
-        FrameHeader(
+        let pending = readUInt16(bytes, FrameOffset.pendingMode)
+        return FrameHeader(
             flags: FrameFlags(rawValue: bytes[FrameOffset.flags]),
             mode: Int(readUInt16(bytes, FrameOffset.mode)),
             scheduleIdentity: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: FrameOffset.scheduleIdentity, as: UInt64.self)),
             round: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: FrameOffset.round, as: UInt64.self)),
             slot: Int(readUInt16(bytes, FrameOffset.slot)),
             sender: Int(readUInt16(bytes, FrameOffset.sender)),
-            sendLateness: .nanoseconds(Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: FrameOffset.sendLateness, as: Int32.self)))))
+            sendLateness: .nanoseconds(Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: FrameOffset.sendLateness, as: Int32.self)))),
+            pendingMode: pending == FrameFormat.noPendingMode ? nil : Int(pending))
+    }
+
+    /// The sender and pending-mode fields of a datagram, read WITHOUT any check (nil when too short
+    /// to hold them): lets a receiver file a datagram under the right slot before judging it, and
+    /// test a mode-change request against its C-state. Never traps.
+    public static func peek(_ bytes: UnsafeRawBufferPointer) -> (sender: Int, pendingMode: Int?)? {
+        guard bytes.count >= FrameFormat.headerBytes else { return nil }
+        let p = readUInt16(bytes, FrameOffset.pendingMode)
+        return (Int(readUInt16(bytes, FrameOffset.sender)), p == FrameFormat.noPendingMode ? nil : Int(p))
     }
 
     private static func readUInt16(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {

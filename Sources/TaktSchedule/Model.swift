@@ -179,8 +179,8 @@ public struct Schedule: Sendable, Equatable {
 /// vector (one bit per node), the payload, and a CRC-32C trailer.
 public enum FrameLayout {
     /// version 1, flags 1, mode 2, schedule id 8, round 8, slot 2, sender 2, send lateness 4,
-    /// payload length 2.
-    public static let headerBytes: Int64 = 30
+    /// payload length 2, pending mode 2.
+    public static let headerBytes: Int64 = 32
     public static let trailerBytes: Int64 = 4
     /// The payload length field is 16 bits.
     public static let maximumPayloadBytes: Int64 = 65_535

@@ -1,42 +1,87 @@
-// The deterministic simulator: N controllers, one simulated oscillator each, a broadcast bus,
-// seeded faults, and checkers for the guarantees (REFERENCE.md §2–§3). Status: the first slice
-// of issue #3 — synchronized operation with crash, omission, drift and jitter faults; checkers
-// for precision, monotonic cluster clocks, membership agreement, validity and detection latency.
+// The deterministic discrete-event simulator: N controllers, one simulated oscillator each, a
+// broadcast bus, seeded faults, and a checker for every guarantee (REFERENCE.md §2–§4).
 //
 // Time: true time is Int64 ns of the simulation's reference clock. Each node's local time is its
-// oscillator's reading; its cluster time is its controller's ClusterClock of that reading. The
-// run proceeds slot by slot (the TDMA structure makes that an exact event order: windows of
-// different slots are separated by guards ≥ 2Π): the sender transmits at the true instant its
-// clock reaches the slot start (plus a random dispatch lateness, which it measures and puts in the
-// frame); every other node timestamps the frame at arrival (+ propagation + a random reading
-// error ≤ ε) and judges it when its window closes; at the end of each round every node applies
-// its correction. One seeded PRNG drives every random choice, in a fixed order.
+// oscillator's reading (drift within ±ρ, optional wander, step faults); its cluster time is its
+// controller's ClusterClock of that reading. Events, in true time, from one queue ordered by
+// (time, insertion sequence), so every run with the same seed is the same run:
+//   wake      — a node's controller asked to act at a local instant (`NodeController.nextAction`:
+//               transmit, close a window, end a round, listen timeout); the driver converts it to
+//               true time through the node's oscillator. The real executive (issue #4) drives the
+//               same calls from a real clock.
+//   arrival   — a frame reaches a node (send instant + propagation + reading error ≤ ε, plus any
+//               fault's skew). An arrival at an operating node that comes before the node's next
+//               wake is handed over at once, stamped with its own arrival time: nothing can happen
+//               at that node in between, so the result is the same and the queue stays small.
+//   fault     — a scenario event at a true instant (crash, restart, clock step, mode-change request).
+//   check     — the checkers' instant for a slot: its end + Π on a correct node's clock, when every
+//               correct node has judged it; the delivery instant of atomic broadcast, too.
+// Faults in rounds mean true time round·R: a cluster started at 0 is within ρ of it.
 
 import TaktProtocol
 import TaktSchedule
 import TaktTime
 
+/// A scenario event: a fault, or an application's mode-change request. Times are in rounds of true
+/// time (round·R); a fault that affects frames affects those sent in [round·R, (round+1)·R).
 public enum SimulatedFault: Sendable, Equatable {
-    /// The node stops for good at the start of `round`.
+    /// The node stops (power off) at round·R.
     case crash(node: Int, round: UInt64)
-    /// The node's frame in `round` reaches nobody.
+    /// A crashed node powers on at round·R: it listens, integrates on a frame with full C-state (or
+    /// cold starts if it hears nothing) and rejoins the membership with its first accepted frame.
+    case restart(node: Int, round: UInt64)
+    /// The node's frames sent in that round reach nobody.
     case sendOmission(node: Int, round: UInt64)
-    /// The node's frame in `round` reaches only the nodes in `receivers` (asymmetric reception).
+    /// The node's frames sent in that round reach only the nodes in `receivers` (asymmetric reception).
     case asymmetric(node: Int, round: UInt64, receivers: [Int])
     /// From `round` on, the node's clock is two-faced: its frames arrive `skew` early at the
     /// receivers with an even index and `skew` late at the others (a Byzantine clock; it still
     /// passes the acceptance window when skew ≤ Π + ε).
     case twoFaced(node: Int, round: UInt64, skew: Interval)
-    /// A crashed node restarts at the start of `round`: it listens, integrates on a frame with
-    /// full C-state, and rejoins the membership with its first accepted frame.
-    case restart(node: Int, round: UInt64)
+    /// The node receives nothing for `rounds` rounds (a receive fault): it diagnoses itself (blackout,
+    /// clique avoidance), freezes, and its host restarts it.
+    case receiveOmission(node: Int, round: UInt64, rounds: UInt64)
+    /// Slightly off specification in time: the node's frames in that round leave `delay` later than
+    /// its own measurement says, so receivers see them near or past the window's edge.
+    case lateSend(node: Int, round: UInt64, delay: Interval)
+    /// For `rounds` rounds the node also sends in the middle of every other node's slot (a babbling
+    /// idiot without a bus guardian): receivers must drop those frames and judge the slot's sender alone.
+    case babbling(node: Int, round: UInt64, rounds: UInt64)
+    /// For `rounds` rounds frames between different groups are lost (nodes not listed form one more
+    /// group): outside the fault hypothesis; clique avoidance must leave at most one operating clique.
+    case partition(groups: [[Int]], round: UInt64, rounds: UInt64)
+    /// The node's oscillator jumps by `step` (a clock fault).
+    case clockStep(node: Int, round: UInt64, step: Interval)
+    /// Not a fault: the application of `node` asks for a change to `mode` (by index).
+    case modeChange(node: Int, round: UInt64, mode: Int)
+
+    var round: UInt64 {
+        switch self {
+        case .crash(_, let r), .restart(_, let r), .sendOmission(_, let r), .asymmetric(_, let r, _), .twoFaced(_, let r, _),
+             .receiveOmission(_, let r, _), .lateSend(_, let r, _), .babbling(_, let r, _), .partition(_, let r, _),
+             .clockStep(_, let r, _), .modeChange(_, let r, _):
+            return r
+        }
+    }
+}
+
+public enum SimulationStart: Sendable, Equatable {
+    /// Every node runs from true time 0, synchronized within ±initialOffsetSpread, full membership.
+    case synchronized
+    /// Every node powers on listening at a uniform random instant in [0, spread]: the cluster must
+    /// start itself (cold start), within the worst-case startup bound (Docs/protocol.md).
+    case coldStart(powerOnSpread: Interval)
 }
 
 public struct SimulationConfiguration: Sendable {
     public var seed: UInt64
     public var rounds: UInt64
+    public var start: SimulationStart = .synchronized
     /// Oscillator drift of each node, uniform in ±`driftSpread` (a correct one stays within ρ).
     public var driftSpread: DriftRate
+    /// Wander: every round each oscillator's rate moves by a uniform step in ±`wander`, clamped to
+    /// ±driftSpread (zero: constant rates).
+    public var wander: DriftRate = .zero
     /// Initial disagreement of the cluster clocks, uniform in ±`initialOffsetSpread`.
     public var initialOffsetSpread: Interval
     /// Receive timestamp error, uniform in ±readingError/2: the spread of one frame's readings at
@@ -44,6 +89,12 @@ public struct SimulationConfiguration: Sendable {
     public var readingError: Interval
     /// Dispatch lateness of a send, uniform in [0, maximumLateness] (measured and compensated).
     public var maximumLateness: Interval
+    /// Bus faults, per frame, in parts per million: the frame is lost for every receiver, or
+    /// corrupted (one bit flipped, the same for every receiver). Either is a fault of that frame.
+    public var busLossPerMillion: UInt32 = 0
+    public var busCorruptionPerMillion: UInt32 = 0
+    /// The host restarts a frozen node (a new controller, listening) this long after it froze; nil: never.
+    public var restartAfterFreeze: Interval?
     public var faults: [SimulatedFault]
 
     public init(seed: UInt64, rounds: UInt64, schedule: Schedule, faults: [SimulatedFault] = []) {
@@ -53,6 +104,7 @@ public struct SimulationConfiguration: Sendable {
         initialOffsetSpread = schedule.cluster.readingError / 2
         readingError = schedule.cluster.readingError
         maximumLateness = .microseconds(50)
+        restartAfterFreeze = schedule.cluster.round * 2
         self.faults = faults
     }
 }
@@ -61,12 +113,17 @@ public struct SimulationViolation: Sendable, Equatable, CustomStringConvertible 
     public enum Kind: String, Sendable {
         case precision, monotonicity, membershipAgreement, membershipValidity, detectionLatency, correctNodeFrozen
         case broadcastValidity, broadcastAgreement, broadcastIntegrity, broadcastOrder, broadcastTermination
+        case startupTime, twoCliques, modeAgreement, noRecovery
     }
     public var kind: Kind
     public var round: UInt64
     public var slot: Int
+    /// True time of the check that found it (ns).
+    public var time: Int64 = 0
     public var detail: String
-    public var description: String { "\(kind.rawValue) at round \(round) slot \(slot): \(detail)" }
+    public var description: String {
+        "\(kind.rawValue) at round \(round) slot \(slot) (t = \(Interval(nanoseconds: time))): \(detail)"
+    }
 }
 
 public struct SimulationReport: Sendable {
@@ -82,10 +139,22 @@ public struct SimulationReport: Sendable {
     public var reintegrationRoundsMax: Double?
     /// Restarted nodes that never rejoined before the run ended.
     public var reintegrationsPending: Int
+    /// Cold start: from the last power-on until every node was active in everyone's membership,
+    /// and the worst case Docs/protocol.md derives (nil when the run did not cold start).
+    public var startupTime: Interval?
+    public var startupBound: Interval?
     public var framesSent: Int
     public var framesAccepted: Int
+    /// Datagrams receivers dropped because they named another sender than the slot's.
+    public var foreignFrames: Int
     /// Message instances delivered, summed over nodes.
     public var deliveries: Int
+    /// Mode changes that took effect (counted once per cluster-wide change).
+    public var modeChanges: Int
+    /// Host restarts of frozen nodes.
+    public var freezeRestarts: Int
+    /// At the end: every powered node active, all views equal and holding every powered node.
+    public var recovered: Bool
     public var violations: [SimulationViolation]
     /// FNV-1a over every node's final state and every frame byte sent: same seed, same hash.
     public var stateHash: UInt64
@@ -94,356 +163,9 @@ public struct SimulationReport: Sendable {
 public enum Simulator {
     public static func run(schedule: Schedule, derived: DerivedResults, configuration: SimulationConfiguration,
                            trace: SimulationTrace? = nil, progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
-        let n = schedule.nodes.count
-        let mode = schedule.initialMode
-        let slots = schedule.modes[mode].slots
-        let round = schedule.cluster.round
-        let precision = derived.precision ?? .zero
-        var random = SimulationRandom(seed: configuration.seed)
-        guard let codec = try? FrameCodec(schedule: schedule) else { preconditionFailure("validated schedules fit the frame layout") }
-
-        // Oscillators and controllers, all synchronized at true time 0 within the offset spread.
-        var oscillators: [SimulatedOscillator] = []
-        var controllers: [NodeController] = []
-        let everyone = MembershipVector(capacity: n, members: 0..<n)
-        for node in 0..<n {
-            let drift = DriftRate(partsPerBillion: random.uniform(-configuration.driftSpread.partsPerBillion...configuration.driftSpread.partsPerBillion))
-            let offset = Interval(nanoseconds: random.uniform(-configuration.initialOffsetSpread.nanoseconds...configuration.initialOffsetSpread.nanoseconds))
-            let oscillator = SimulatedOscillator(offset: .zero, rate: drift)
-            oscillators.append(oscillator)
-            let config = ControllerConfiguration(schedule: schedule, derived: derived, node: node, mode: mode)
-            controllers.append(NodeController(configuration: config, codec: codec, anchor: oscillator.local(atTrueTime: 0),
-                                              cluster: ClusterInstant(nanoseconds: offset.nanoseconds), members: everyone))
-        }
-        defer { for i in controllers.indices { controllers[i].deallocate() } }
-        if let trace { for node in 0..<n { trace.nodeName(node, schedule.nodes[node].name) } }
-
-        var crashed = [Bool](repeating: false, count: n)
-        var faultRound = [UInt64?](repeating: nil, count: n)
-        var restartRound = [UInt64?](repeating: nil, count: n)
-        var reintegrationRounds: Double?
-        // When each node counts as faulty: a crash until 3 rounds after its restart (or for good),
-        // an omission or asymmetric frame for its round and the 4 after (self-diagnosis and
-        // re-integration), a two-faced clock for good.
-        var windows: [(node: Int, from: UInt64, until: UInt64)] = []
-        for fault in configuration.faults {
-            switch fault {
-            case .crash(let node, let at):
-                let restart = configuration.faults.compactMap { f -> UInt64? in
-                    if case .restart(node, let r) = f, r > at { return r } else { return nil }
-                }.min()
-                windows.append((node, at, restart.map { $0 + 3 } ?? .max))
-            case .sendOmission(let node, let at), .asymmetric(let node, let at, _):
-                // The node diagnoses its send fault by implicit acknowledgment and re-integrates.
-                windows.append((node, at, at + 4))
-            case .twoFaced(let node, let at, _):
-                windows.append((node, at, .max))
-            case .restart:
-                break  // part of the crash's window
-            }
-        }
-        func faulty(_ node: Int, _ r: UInt64) -> Bool { windows.contains { $0.node == node && $0.from <= r && r <= $0.until } }
-        /// Within 2 rounds of a fault's start or end, views may still differ (TTP/C's agreement bound).
-        func disturbed(_ r: UInt64) -> Bool {
-            windows.contains { w in w.from <= r && r <= (w.until == .max ? w.from : w.until) + 2 }
-        }
-        // The fault hypothesis: at most k nodes faulty at once, and no asymmetric reception (a
-        // broadcast bus); outside it, correct nodes may legitimately freeze by clique avoidance.
-        let hasAsymmetric = configuration.faults.contains { if case .asymmetric = $0 { return true } else { return false } }
-        func withinHypothesis(_ r: UInt64) -> Bool {
-            !hasAsymmetric && (0..<n).reduce(0) { $0 + (faulty($1, r) ? 1 : 0) } <= max(1, schedule.cluster.faultTolerance)
-        }
-        var currentRound: UInt64 = 0
-        let frameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
-        defer { frameBuffer.deallocate() }
-        // Atomic broadcast bookkeeping: the value of instance n of message m is a pattern of
-        // (m, its first round), written by the sender's application before each transmission.
-        let plan = BroadcastPlan(schedule: schedule, mode: mode)
-        let valueBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 8)
-        defer { valueBuffer.deallocate() }
-        func pattern(message m: Int, round: UInt64, into buffer: UnsafeMutableRawBufferPointer, size: Int) {
-            var word = (round &* 1_000_003) ^ UInt64(m)
-            for i in 0..<size {
-                buffer[i] = UInt8(truncatingIfNeeded: word)
-                word = (word >> 8) | (word << 56)
-            }
-        }
-        let messageAnalysis = derived.modes[mode].messages
-        var deliveryLog = [[UInt64]](repeating: [], count: n)
-        var delivered = [Set<UInt64>](repeating: [], count: n)
-        var deliveries = 0
-        var hash = FNV1a()
-        var samples: [Int64] = []
-        samples.reserveCapacity(Int(configuration.rounds) * slots.count)
-        var violations: [SimulationViolation] = []
-        var lastClusterTime = [Int64](repeating: Int64.min, count: n)
-        var detectionRounds: Double?
-        var framesSent = 0, framesAccepted = 0
-        var wasFrozen = [Bool](repeating: false, count: n)
-        func correct(_ node: Int) -> Bool { !crashed[node] && !faulty(node, currentRound) && controllers[node].isActive }
-
-        for r in 0..<configuration.rounds {
-            currentRound = r
-            if let progress, r % 1_000 == 0 { progress(r) }
-            for fault in configuration.faults {
-                switch fault {
-                case .crash(let node, let at) where at == r && !crashed[node]:
-                    trace?.instant("crash " + schedule.nodes[node].name, node: nil, at: Int64(r) * round.nanoseconds)
-                    crashed[node] = true
-                    faultRound[node] = r
-                case .restart(let node, let at) where at == r && crashed[node]:
-                    trace?.instant("restart " + schedule.nodes[node].name, node: nil, at: Int64(r) * round.nanoseconds)
-                    crashed[node] = false
-                    restartRound[node] = r
-                    let now = oscillators[node].local(atTrueTime: Int64(r) * round.nanoseconds)  // about the round's start
-                    controllers[node].deallocate()
-                    controllers[node] = NodeController(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: node, mode: mode),
-                                                       codec: codec, listeningAt: now)
-                default: break
-                }
-            }
-            for (s, slot) in slots.enumerated() {
-                let sender = slot.sender
-                let start = controllers[sender].slotStart(round: r, slot: s)
-                // Precision and monotonicity, sampled at the true instant a correct node's clock (the
-                // sender's if it is correct) reaches the slot start.
-                let timekeeper = correct(sender) ? sender : ((0..<n).first(where: correct) ?? sender)
-                let sampleTime = oscillators[timekeeper].trueTime(atLocal: controllers[timekeeper].clock.localTime(at: start))
-                var lo = Int64.max, hi = Int64.min
-                for node in 0..<n where correct(node) {
-                    let c = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: sampleTime)).nanoseconds
-                    lo = min(lo, c); hi = max(hi, c)
-                    if c < lastClusterTime[node] {
-                        violations.append(SimulationViolation(kind: .monotonicity, round: r, slot: s, detail: "node \(schedule.nodes[node].name)'s cluster clock went back"))
-                    }
-                    lastClusterTime[node] = c
-                }
-                if hi >= lo {
-                    samples.append(hi - lo)
-                    if hi - lo > precision.nanoseconds {
-                        violations.append(SimulationViolation(kind: .precision, round: r, slot: s,
-                                                              detail: "clocks \(Interval(nanoseconds: hi - lo)) apart, bound Π = \(precision)"))
-                    }
-                }
-
-                // The sender transmits (unless crashed or frozen).
-                var length: Int?
-                var sendTime = sampleTime
-                if !crashed[sender] {
-                    let lateness = Interval(nanoseconds: random.uniform(0...configuration.maximumLateness.nanoseconds))
-                    let intended = oscillators[sender].trueTime(atLocal: controllers[sender].clock.localTime(at: start))
-                    sendTime = intended + lateness.nanoseconds
-                    let measured = oscillators[sender].local(atTrueTime: sendTime) - controllers[sender].clock.localTime(at: start)
-                    for (m, info) in plan.messages.enumerated() where info.sender == sender {
-                        pattern(message: m, round: r, into: valueBuffer, size: info.size)
-                        controllers[sender].write(message: m, UnsafeRawBufferPointer(rebasing: valueBuffer[0..<info.size]))
-                    }
-                    length = controllers[sender].transmit(round: r, slot: s, lateness: measured, into: frameBuffer)
-                }
-                var reaches = [Bool](repeating: length != nil, count: n)
-                for fault in configuration.faults {
-                    switch fault {
-                    case .sendOmission(let node, let at) where node == sender && at == r:
-                        reaches = [Bool](repeating: false, count: n)
-                        if faultRound[node] == nil { faultRound[node] = r }
-                    case .asymmetric(let node, let at, let receivers) where node == sender && at == r:
-                        for i in 0..<n where !receivers.contains(i) { reaches[i] = false }
-                        if faultRound[node] == nil { faultRound[node] = r }
-                    default: break
-                    }
-                }
-                trace?.slot(slot.name, node: sender, start: sendTime, duration: slot.length.nanoseconds, round: r, sent: length != nil)
-                if let length {
-                    framesSent += 1
-                    hash.add(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]))
-                }
-                // Every other node receives (or not) and judges the slot when its window closes.
-                for node in 0..<n where node != sender && !crashed[node] {
-                    if reaches[node], let length {
-                        let halfError = configuration.readingError.nanoseconds / 2
-                        let error = random.uniform(-halfError...halfError)
-                        var skew: Int64 = 0
-                        for fault in configuration.faults {
-                            if case .twoFaced(let faulty, let from, let amount) = fault, faulty == sender, r >= from {
-                                skew = node % 2 == 0 ? -amount.nanoseconds : amount.nanoseconds
-                            }
-                        }
-                        let arrival = oscillators[node].local(atTrueTime: sendTime + schedule.cluster.propagation.nanoseconds + error + skew)
-                        controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffer[0..<length]), at: arrival)
-                    }
-                    let before = trace == nil ? nil : controllers[node].cState.membership
-                    let outcome = controllers[node].windowClosed(round: r, slot: s)
-                    if case .correct = outcome { framesAccepted += 1 }
-                    if let trace {
-                        let at = sendTime + schedule.cluster.propagation.nanoseconds
-                        switch outcome {
-                        case .correct, .notJudged: break
-                        case .missing: trace.instant("missing frame of " + schedule.nodes[sender].name, node: node, at: at)
-                        case .rejected(_, let reason): trace.instant("rejected frame of " + schedule.nodes[sender].name, node: node, at: at, detail: "\(reason)")
-                        case .outsideWindow(_, let deviation): trace.instant("frame of " + schedule.nodes[sender].name + " outside the window", node: node, at: at, detail: "\(deviation)")
-                        case .selfDiagnosedSendFault: trace.instant("send fault diagnosed: re-integrating", node: node, at: at)
-                        }
-                        if let before, before != controllers[node].cState.membership {
-                            trace.instant("membership", node: node, at: at, detail: "\(controllers[node].cState.membership)")
-                        }
-                    }
-                }
-                // The agreed view (for detection latency): the view of the correct nodes, if they agree.
-                var reference: MembershipVector?
-                for node in 0..<n where correct(node) {
-                    if reference == nil { reference = controllers[node].cState.membership }
-                    else if reference != controllers[node].cState.membership { reference = nil; break }
-                }
-                // Reintegration: every correct node has a restarted node back in its view.
-                for node in 0..<n {
-                    guard let since = restartRound[node] else { continue }
-                    let back = (0..<n).allSatisfy { !correct($0) || controllers[$0].cState.membership.contains(node) }
-                    if back && (0..<n).contains(where: correct) {
-                        let latency = Double(r) + Double(slot.end.nanoseconds) / Double(round.nanoseconds) - Double(since)
-                        reintegrationRounds = max(reintegrationRounds ?? 0, latency)
-                        restartRound[node] = nil
-                    }
-                }
-                // Detection latency of the faulty sender of this slot.
-                if let since = faultRound[sender], reference.map({ !$0.contains(sender) }) ?? false {
-                    let detectedAt = Double(r) + Double((slot.end).nanoseconds) / Double(round.nanoseconds)
-                    let latency = detectedAt - Double(since)
-                    if detectionRounds == nil || latency > detectionRounds! { detectionRounds = latency }
-                    if latency > 2 {
-                        violations.append(SimulationViolation(kind: .detectionLatency, round: r, slot: s,
-                                                              detail: "\(schedule.nodes[sender].name) removed \(latency) rounds after its fault"))
-                    }
-                    faultRound[sender] = nil
-                }
-                // Deliveries at this slot's end + Π: integrity, agreement, validity, Δ.
-                for m in plan.completions(round: r, slot: s) {
-                    let info = plan.messages[m]
-                    let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
-                    let firstSlot = info.copyPositions[0].slot
-                    let deliveryInstant = controllers[0].slotStart(round: r, slot: s) + slot.length + precision
-                    let delta = deliveryInstant - controllers[0].slotStart(round: firstRound, slot: firstSlot)
-                    if delta != messageAnalysis[m].deliveryBound {
-                        violations.append(SimulationViolation(kind: .broadcastTermination, round: r, slot: s,
-                                                              detail: "message \(schedule.messages[m].name) delivered \(delta) after its first send, Δ = \(messageAnalysis[m].deliveryBound)"))
-                    }
-                }
-                let completing = plan.completions(round: r, slot: s)
-                if !completing.isEmpty {
-                    // outcome[i·n + node]: -1 not asked (crashed), 0 discarded, 1 delivered.
-                    var outcome = [Int8](repeating: -1, count: completing.count * n)
-                    for node in 0..<n where !crashed[node] {
-                        var i = 0
-                        controllers[node].deliver(round: r, slot: s) { d in
-                            defer { i += 1 }
-                            outcome[i * n + node] = d.delivered ? 1 : 0
-                            guard d.delivered else { return }
-                            deliveries += 1
-                            let m = d.message, info = plan.messages[m]
-                            let key = UInt64(m) << 40 | d.instance
-                            if !delivered[node].insert(key).inserted {
-                                violations.append(SimulationViolation(kind: .broadcastIntegrity, round: r, slot: s,
-                                                                      detail: "\(schedule.nodes[node].name) delivered \(schedule.messages[m].name)#\(d.instance) twice"))
-                            }
-                            let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
-                            pattern(message: m, round: firstRound, into: valueBuffer, size: info.size)
-                            if !d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: valueBuffer[0..<info.size])) {
-                                violations.append(SimulationViolation(kind: .broadcastIntegrity, round: r, slot: s,
-                                                                      detail: "\(schedule.nodes[node].name) delivered a value of \(schedule.messages[m].name)#\(d.instance) that was never sent"))
-                            }
-                            deliveryLog[node].append(key)
-                        }
-                    }
-                    for (i, m) in completing.enumerated() {
-                        let info = plan.messages[m]
-                        let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
-                        let destinations = (0..<n).filter { info.destinations.contains($0) && correct($0) }
-                        let yes = destinations.filter { outcome[i * n + $0] == 1 }
-                        if !yes.isEmpty && yes.count != destinations.count && withinHypothesis(r) {
-                            violations.append(SimulationViolation(kind: .broadcastAgreement, round: r, slot: s,
-                                                                  detail: "\(schedule.messages[m].name) delivered at \(yes.map { schedule.nodes[$0].name }) but not at every correct destination"))
-                        }
-                        // Validity (MARS): a correct sender's instance whose whole destination set was
-                        // correct at origination is delivered at every destination.
-                        let senderCorrect = !crashed[info.sender] && !faulty(info.sender, r) && !faulty(info.sender, firstRound) && controllers[info.sender].isActive
-                        let allDestinationsCorrect = (0..<n).allSatisfy { !info.destinations.contains($0) || (correct($0) && !faulty($0, firstRound)) }
-                        if senderCorrect && allDestinationsCorrect && yes.count != destinations.count && !disturbed(r) {
-                            violations.append(SimulationViolation(kind: .broadcastValidity, round: r, slot: s,
-                                                                  detail: "\(schedule.messages[m].name) of correct \(schedule.nodes[info.sender].name) not delivered at every correct destination"))
-                        }
-                    }
-                }
-                if violations.count > 1_000 { break }
-            }
-            // Membership agreement and validity, from the end of the 2nd round after the last fault on
-            // (TTP/C: views are equal by then; clique avoidance resolves a disagreement before).
-            if !disturbed(r) {
-                var reference: MembershipVector?
-                for node in 0..<n where correct(node) {
-                    let view = controllers[node].cState.membership
-                    if let reference, reference != view {
-                        violations.append(SimulationViolation(kind: .membershipAgreement, round: r, slot: slots.count - 1,
-                                                              detail: "node \(schedule.nodes[node].name) holds \(view), another correct node \(reference)"))
-                    }
-                    if reference == nil { reference = view }
-                    for other in 0..<n where correct(other) && !view.contains(other) {
-                        violations.append(SimulationViolation(kind: .membershipValidity, round: r, slot: slots.count - 1,
-                                                              detail: "correct node \(schedule.nodes[other].name) is not in \(schedule.nodes[node].name)'s view"))
-                    }
-                }
-            }
-            // End of round: every running node applies its correction at its local round end.
-            let roundEnd = ClusterInstant(nanoseconds: Int64(r + 1) * round.nanoseconds)
-            for node in 0..<n where !crashed[node] {
-                let local = controllers[node].clock.localTime(at: roundEnd)
-                let wasActive = controllers[node].isActive
-                let outcome = controllers[node].roundEnded(round: r, at: local)
-                if let trace {
-                    let at = oscillators[node].trueTime(atLocal: local)
-                    if let correction = outcome.correction { trace.counter("correction", node: node, at: at, value: correction.nanoseconds) }
-                    if wasActive, case .frozen(let reason) = controllers[node].status { trace.instant("frozen", node: node, at: at, detail: "\(reason)") }
-                }
-            }
-            // Validity: a node that suffered no fault must never freeze while the fault hypothesis
-            // holds (at most one faulty node here).
-            for node in 0..<n where !faulty(node, r) && !wasFrozen[node] {
-                if case .frozen(let reason) = controllers[node].status {
-                    wasFrozen[node] = true
-                    if withinHypothesis(r) {
-                        violations.append(SimulationViolation(kind: .correctNodeFrozen, round: r, slot: slots.count - 1,
-                                                              detail: "correct node \(schedule.nodes[node].name) froze: \(reason)"))
-                    }
-                }
-            }
-            if violations.count > 1_000 { break }
-        }
-        if let trace {
-            for v in violations.prefix(1_000) {
-                trace.instant("violation: \(v.kind.rawValue)", node: nil, at: Int64(v.round) * round.nanoseconds + slots[min(v.slot, slots.count - 1)].offset.nanoseconds, detail: v.detail)
-            }
-        }
-        // Total order: any two nodes deliver the instances they both delivered in the same order.
-        for a in 0..<n {
-            for b in (a + 1)..<n where !deliveryLog[a].isEmpty && !deliveryLog[b].isEmpty {
-                let common = delivered[a].intersection(delivered[b])
-                if deliveryLog[a].filter(common.contains) != deliveryLog[b].filter(common.contains) {
-                    violations.append(SimulationViolation(kind: .broadcastOrder, round: configuration.rounds, slot: 0,
-                                                          detail: "\(schedule.nodes[a].name) and \(schedule.nodes[b].name) delivered in different orders"))
-                }
-            }
-            hash.add(UInt64(deliveryLog[a].count))
-        }
-        for node in 0..<n {
-            hash.add(UInt64(bitPattern: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: 0)).nanoseconds))
-            hash.add(UInt64(controllers[node].isActive ? 1 : 0))
-        }
-        samples.sort()
-        let p99 = samples.isEmpty ? 0 : samples[min(samples.count - 1, samples.count * 99 / 100)]
-        return SimulationReport(
-            seed: configuration.seed, rounds: configuration.rounds, precisionBound: precision,
-            lowerBound: derived.lowerBound, precisionMax: Interval(nanoseconds: samples.last ?? 0), precisionP99: Interval(nanoseconds: p99),
-            detectionRoundsMax: detectionRounds, reintegrationRoundsMax: reintegrationRounds,
-            reintegrationsPending: restartRound.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, framesSent: framesSent, framesAccepted: framesAccepted, deliveries: deliveries,
-            violations: violations, stateHash: hash.value)
+        let run = SimulationRun(schedule: schedule, derived: derived, configuration: configuration, trace: trace, progress: progress)
+        defer { run.tearDown() }
+        return run.execute()
     }
 }
 
@@ -456,5 +178,883 @@ struct FNV1a {
     mutating func add(_ word: UInt64) {
         var w = word.littleEndian
         withUnsafeBytes(of: &w) { add($0) }
+    }
+}
+
+/// One simulation run: the event loop and the checkers' state.
+final class SimulationRun {
+    enum Event {
+        case wake(node: Int, generation: UInt32)
+        case arrival(node: Int, frame: Int, generation: UInt32)
+        case fault(Int)
+        case restartFrozen(node: Int, generation: UInt32)
+        case check
+        case startupDeadline
+    }
+
+    let schedule: Schedule
+    let derived: DerivedResults
+    let configuration: SimulationConfiguration
+    let trace: SimulationTrace?
+    let progress: ((UInt64) -> Void)?
+    let n: Int
+    let roundNs: Int64
+    let precision: Interval
+    let codec: FrameCodec
+    var random: SimulationRandom
+    let endTime: Int64
+
+    var oscillators: [SimulatedOscillator] = []
+    var controllers: [NodeController] = []
+    let configurations: [ControllerConfiguration]
+    var powered: [Bool]
+    var generation: [UInt32]
+    /// Bumped at every power-off and power-on: frames in flight to a previous incarnation are lost.
+    var incarnation: [UInt32]
+    /// True time of each node's scheduled wake (Int64.max: none).
+    var nextWake: [Int64]
+    var queue: EventQueue<Event>
+    /// The true time of the next scheduled fault event (arrivals after it are queued, not handed over).
+    var nextFaultTime = Int64.max
+    var now: Int64 = 0
+
+    // Frames in flight: fixed buffers, reference-counted by pending arrivals.
+    var frameBuffers: [UnsafeMutableRawBufferPointer] = []
+    var frameLengths: [Int] = []
+    var frameReferences: [Int] = []
+    var freeFrames: [Int] = []
+    let sendBuffer: UnsafeMutableRawBufferPointer
+    let valueBuffer: UnsafeMutableRawBufferPointer
+    let lastFrames: UnsafeMutableRawBufferPointer
+    var lastFrameLengths: [Int]
+
+    // Fault bookkeeping, all in true time.
+    struct Window { var node: Int; var from: Int64; var until: Int64 }
+    var windows: [Window] = []
+    /// Intervals outside the fault hypothesis (partitions, asymmetric reception, two faults at once).
+    var outside: [(from: Int64, until: Int64)] = []
+    var faultTime: [Int64?]
+    var restartTime: [Int64?]
+    var lastBabble: [Int64]
+
+    // Checkers.
+    var violations: [SimulationViolation] = []
+    var samples: [Int64] = []
+    var lastClusterTime: [Int64]
+    var detectionRounds: Double?
+    var reintegrationRounds: Double?
+    var framesSent = 0, framesAccepted = 0, deliveries = 0, modeChanges = 0, freezeRestarts = 0
+    var hash = FNV1a()
+    var deliveryLog: [[UInt64]]
+    var delivered: [Set<UInt64>]
+    var epoch: UInt64 = 0
+    var wasFrozen: [Bool]
+    var timekeeper: Int?
+    var checkRound: UInt64 = 0
+    var checkSlot = 0
+    var checkScheduled = false
+    var lastProgress: UInt64 = 0
+    var splitChecks = 0
+    /// The last time a node became active or stopped being active.
+    var lastStatusChange: Int64?
+    var lastModeChangeRound: UInt64?
+    // Cold start.
+    var lastPowerOn: Int64?
+    var startupTime: Interval?
+    let startupBound: Interval?
+    var startupReported = false
+
+    init(schedule: Schedule, derived: DerivedResults, configuration: SimulationConfiguration,
+         trace: SimulationTrace?, progress: ((UInt64) -> Void)?) {
+        self.schedule = schedule
+        self.derived = derived
+        self.configuration = configuration
+        self.trace = trace
+        self.progress = progress
+        n = schedule.nodes.count
+        roundNs = schedule.cluster.round.nanoseconds
+        precision = derived.precision ?? .zero
+        guard let codec = try? FrameCodec(schedule: schedule) else { preconditionFailure("validated schedules fit the frame layout") }
+        self.codec = codec
+        random = SimulationRandom(seed: configuration.seed)
+        endTime = Int64(min(configuration.rounds, UInt64(Int64.max / 4) / UInt64(roundNs))) * roundNs
+        configurations = (0..<n).map { ControllerConfiguration(schedule: schedule, derived: derived, node: $0) }
+        powered = [Bool](repeating: false, count: n)
+        generation = [UInt32](repeating: 0, count: n)
+        incarnation = [UInt32](repeating: 0, count: n)
+        nextWake = [Int64](repeating: .max, count: n)
+        // Wakes (n), arrivals in flight (a few frames × n receivers), babbling, faults, checks.
+        queue = EventQueue(capacity: 64 * n + 4 * n * n + configuration.faults.count + 64)
+        sendBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
+        valueBuffer = .allocate(byteCount: 65_536, alignment: 8)
+        lastFrames = .allocate(byteCount: codec.maximumFrameBytes * n, alignment: 8)
+        lastFrameLengths = [Int](repeating: 0, count: n)
+        faultTime = [Int64?](repeating: nil, count: n)
+        restartTime = [Int64?](repeating: nil, count: n)
+        lastBabble = [Int64](repeating: .min, count: n)
+        lastClusterTime = [Int64](repeating: .min, count: n)
+        deliveryLog = [[UInt64]](repeating: [], count: n)
+        delivered = [Set<UInt64>](repeating: [], count: n)
+        wasFrozen = [Bool](repeating: false, count: n)
+        if case .coldStart = configuration.start {
+            startupBound = StartupBound.worstCase(schedule: schedule)
+        } else {
+            startupBound = nil
+        }
+    }
+
+    func tearDown() {
+        for i in controllers.indices { controllers[i].deallocate() }
+        for buffer in frameBuffers { buffer.deallocate() }
+        sendBuffer.deallocate()
+        valueBuffer.deallocate()
+        lastFrames.deallocate()
+    }
+
+    func name(_ node: Int) -> String { schedule.nodes[node].name }
+
+    // MARK: Set-up
+
+    func execute() -> SimulationReport {
+        samples.reserveCapacity(Int(min(configuration.rounds, 1_000_000)) * max(1, schedule.modes[schedule.initialMode].slots.count))
+        if let trace { for node in 0..<n { trace.nodeName(node, name(node)) } }
+        let everyone = MembershipVector(capacity: n, members: 0..<n)
+        switch configuration.start {
+        case .synchronized:
+            for node in 0..<n {
+                let drift = DriftRate(partsPerBillion: random.uniform(-configuration.driftSpread.partsPerBillion...configuration.driftSpread.partsPerBillion))
+                let offset = Interval(nanoseconds: random.uniform(-configuration.initialOffsetSpread.nanoseconds...configuration.initialOffsetSpread.nanoseconds))
+                let oscillator = SimulatedOscillator(offset: .zero, rate: drift)
+                oscillators.append(oscillator)
+                controllers.append(NodeController(configuration: configurations[node], codec: codec, anchor: oscillator.local(atTrueTime: 0),
+                                                  cluster: ClusterInstant(nanoseconds: offset.nanoseconds), members: everyone))
+                powered[node] = true
+            }
+            for node in 0..<n { scheduleWake(node) }
+            timekeeper = 0
+            scheduleCheck(round: 0, slot: 0)
+        case .coldStart(let spread):
+            var latest: Int64 = 0
+            for node in 0..<n {
+                let drift = DriftRate(partsPerBillion: random.uniform(-configuration.driftSpread.partsPerBillion...configuration.driftSpread.partsPerBillion))
+                // Local clocks start anywhere: the cluster's time base is set by its cold start.
+                let oscillator = SimulatedOscillator(offset: .nanoseconds(random.uniform(0...1_000_000_000)), rate: drift)
+                oscillators.append(oscillator)
+                let on = random.uniform(0...max(0, spread.nanoseconds))
+                latest = max(latest, on)
+                controllers.append(NodeController(configuration: configurations[node], codec: codec,
+                                                  listeningAt: oscillator.local(atTrueTime: on)))
+                powered[node] = false
+                queue.push(.fault(-1 - node), at: on)  // power-on events are encoded as negative indices
+            }
+            lastPowerOn = latest
+            if let startupBound { queue.push(.startupDeadline, at: latest + startupBound.nanoseconds + 1) }
+        }
+        classifyFaults()
+        for (i, fault) in configuration.faults.enumerated() {
+            let at = Int64(fault.round) * roundNs
+            switch fault {
+            case .crash, .restart, .clockStep, .modeChange, .partition, .receiveOmission, .babbling:
+                queue.push(.fault(i), at: at)
+            default: break
+            }
+        }
+        refreshNextFaultTime()
+        loop()
+        return finish()
+    }
+
+    /// Fault windows (when each node counts as faulty) and the intervals outside the hypothesis.
+    func classifyFaults() {
+        let r = roundNs
+        let recovery = (configuration.restartAfterFreeze?.nanoseconds ?? 0) + 6 * r
+        for fault in configuration.faults {
+            let at = Int64(fault.round) * r
+            switch fault {
+            case .crash(let node, let round):
+                let restart = configuration.faults.compactMap { f -> UInt64? in
+                    if case .restart(node, let back) = f, back > round { return back } else { return nil }
+                }.min()
+                windows.append(Window(node: node, from: at, until: restart.map { Int64($0) * r + 4 * r } ?? .max))
+            case .sendOmission(let node, _), .lateSend(let node, _, _):
+                windows.append(Window(node: node, from: at, until: at + 5 * r))
+            case .asymmetric(let node, _, _):
+                windows.append(Window(node: node, from: at, until: at + 5 * r))
+                outside.append((at, at + 5 * r))
+            case .twoFaced(let node, _, _):
+                windows.append(Window(node: node, from: at, until: .max))
+            case .receiveOmission(let node, _, let rounds):
+                windows.append(Window(node: node, from: at, until: at + Int64(rounds) * r + recovery))
+            case .babbling(let node, _, let rounds):
+                windows.append(Window(node: node, from: at, until: at + Int64(rounds) * r + r))
+            case .clockStep(let node, _, _):
+                windows.append(Window(node: node, from: at, until: at + recovery))
+            case .partition(let groups, _, let rounds):
+                // Every node may end up frozen and restarted; the cluster may need a cold start.
+                let until = at + Int64(rounds) * r + recovery + (startupBoundNs ?? 10 * r)
+                outside.append((at, until))
+                _ = groups
+                for node in 0..<n { windows.append(Window(node: node, from: at, until: until)) }
+            case .restart, .modeChange:
+                break
+            }
+        }
+    }
+
+    var startupBoundNs: Int64? { StartupBound.worstCase(schedule: schedule).nanoseconds }
+
+    func faulty(_ node: Int, at t: Int64) -> Bool {
+        for w in windows where w.node == node && w.from <= t && t <= w.until { return true }
+        return false
+    }
+
+    /// Within 2 rounds of a fault's start or end, while the cluster starts, or within 3 rounds of a
+    /// node joining or leaving (integration, cold start, freeze), views may differ.
+    func disturbed(_ t: Int64) -> Bool {
+        if let change = lastStatusChange, t <= change + 3 * roundNs { return true }
+        if let last = lastPowerOn, startupTime == nil || t <= last + (startupTime?.nanoseconds ?? 0) + 2 * roundNs { return true }
+        for w in windows where w.from <= t && t <= (w.until == .max ? w.from : w.until) + 2 * roundNs { return true }
+        return false
+    }
+
+    /// At most max(1, k) faulty nodes, and no fault outside the hypothesis (asymmetric, partition).
+    func withinHypothesis(_ t: Int64) -> Bool {
+        for o in outside where o.from <= t && t <= o.until { return false }
+        var count = 0
+        for node in 0..<n where faulty(node, at: t) { count += 1 }
+        return count <= max(1, schedule.cluster.faultTolerance)
+    }
+
+    func correct(_ node: Int) -> Bool { powered[node] && controllers[node].isActive && !faulty(node, at: now) }
+
+    func refreshNextFaultTime() {
+        // Fault events are in the queue; this bound only gates hand-over of arrivals.
+        nextFaultTime = .max
+        for fault in configuration.faults {
+            let at = Int64(fault.round) * roundNs
+            if at >= now && at < nextFaultTime { nextFaultTime = at }
+        }
+    }
+
+    // MARK: The loop
+
+    func loop() {
+        while let entry = queue.pop() {
+            if entry.time > endTime { break }
+            now = entry.time
+            let elapsedRounds = UInt64(now / roundNs)
+            if let progress, elapsedRounds >= lastProgress + 1_000 {
+                lastProgress = elapsedRounds - elapsedRounds % 1_000
+                progress(lastProgress)
+            }
+            switch entry.payload {
+            case .wake(let node, let g):
+                guard g == generation[node], powered[node] else { continue }
+                nextWake[node] = .max
+                wake(node)
+            case .arrival(let node, let frame, let g):
+                if g == incarnation[node] && powered[node] && !receiveOmitted(node, at: now) {
+                    handOver(frame, to: node, arrival: now)
+                }
+                releaseFrame(frame)
+            case .fault(let index):
+                applyFault(index)
+                refreshNextFaultTime()
+            case .restartFrozen(let node, let g):
+                guard g == generation[node], powered[node], case .frozen = controllers[node].status else { continue }
+                freezeRestarts += 1
+                trace?.instant("host restarts " + name(node), node: node, at: now)
+                powerOn(node)
+            case .check:
+                checkScheduled = false
+                check()
+            case .startupDeadline:
+                if startupTime == nil && !startupReported {
+                    startupReported = true
+                    record(.startupTime, round: 0, slot: 0, "the cluster had not started \(startupBound ?? .zero) after the last power-on (the worst-case bound)")
+                }
+            }
+            if violations.count > 1_000 { break }
+            if !checkScheduled { resumeChecks() }
+        }
+    }
+
+    func scheduleWake(_ node: Int) {
+        guard powered[node], let (at, _) = controllers[node].nextAction() else {
+            nextWake[node] = .max
+            return
+        }
+        let t = max(now, oscillators[node].trueTime(atLocal: at))
+        nextWake[node] = t
+        queue.push(.wake(node: node, generation: generation[node]), at: t)
+    }
+
+    /// A frame reaches `node` at true time `arrival` (now, or later for a hand-over ahead of time).
+    func handOver(_ frame: Int, to node: Int, arrival: Int64) {
+        let wasListening = controllers[node].status == .listening
+        if wasListening { lastStatusChange = arrival }
+        let local = oscillators[node].local(atTrueTime: arrival)
+        controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffers[frame][0..<frameLengths[frame]]), at: local)
+        if wasListening { rescheduleWake(node) }  // it may have integrated, or restarted its timeout
+    }
+
+    func rescheduleWake(_ node: Int) {
+        generation[node] &+= 1
+        scheduleWake(node)
+    }
+
+    func wake(_ node: Int) {
+        let wasActive = controllers[node].isActive
+        defer { if controllers[node].isActive != wasActive { lastStatusChange = now } }
+        guard let (at, action) = controllers[node].nextAction() else { return }
+        let local = oscillators[node].local(atTrueTime: now)
+        switch action {
+        case .transmit(let round, let slot):
+            transmit(node, round: round, slot: slot, planned: at)
+        case .closeWindow(let round, let slot):
+            let before = trace == nil ? nil : controllers[node].cState.membership
+            let outcome = controllers[node].windowClosed(round: round, slot: slot)
+            if case .correct = outcome { framesAccepted += 1 }
+            if let trace { traceOutcome(trace, outcome, node: node, membershipBefore: before) }
+            if isBabbling(node, at: now) { babble(node, round: round, slot: slot) }
+        case .endRound(let round):
+            let outcome = controllers[node].roundEnded(round: round, at: local)
+            if let trace, let correction = outcome.correction { trace.counter("correction", node: node, at: now, value: correction.nanoseconds) }
+            if let mode = outcome.modeChanged, lastModeChangeRound != round {
+                lastModeChangeRound = round
+                modeChanges += 1
+                trace?.instant("mode → " + schedule.modes[mode].name, node: nil, at: now)
+            }
+            if configuration.wander.partsPerBillion > 0 {
+                let spread = configuration.driftSpread.partsPerBillion
+                let step = random.uniform(-configuration.wander.partsPerBillion...configuration.wander.partsPerBillion)
+                let rate = min(spread, max(-spread, oscillators[node].ratePartsPerBillion + step))
+                oscillators[node].setRate(DriftRate(partsPerBillion: rate), atTrueTime: now)
+            }
+        case .listenTimeout:
+            controllers[node].listenTimedOut(at: local)
+            if controllers[node].status == .coldStarting { trace?.instant("cold start", node: node, at: now) }
+        }
+        if case .frozen(let reason) = controllers[node].status, !wasFrozen[node] {
+            trace?.instant("frozen", node: node, at: now, detail: "\(reason)")
+            frozeNow(node, reason: "\(reason)")
+        }
+        scheduleWake(node)
+    }
+
+    func frozeNow(_ node: Int, reason: String) {
+        guard !wasFrozen[node] else { return }
+        wasFrozen[node] = true
+        if let delay = configuration.restartAfterFreeze {
+            queue.push(.restartFrozen(node: node, generation: generation[node]), at: now + delay.nanoseconds)
+        }
+        if !faulty(node, at: now) && withinHypothesis(now) && !disturbedByStartup(now) {
+            record(.correctNodeFrozen, round: controllers[node].cState.round, slot: controllers[node].cState.slot, "correct node \(name(node)) froze: \(reason)")
+        }
+    }
+
+    func disturbedByStartup(_ t: Int64) -> Bool {
+        guard let last = lastPowerOn else { return false }
+        return startupTime == nil || t <= last + startupTime!.nanoseconds + 2 * roundNs
+    }
+
+    func powerOn(_ node: Int) {
+        controllers[node].deallocate()
+        controllers[node] = NodeController(configuration: configurations[node], codec: codec, listeningAt: oscillators[node].local(atTrueTime: now))
+        powered[node] = true
+        incarnation[node] &+= 1
+        wasFrozen[node] = false
+        lastClusterTime[node] = .min
+        rescheduleWake(node)
+    }
+
+    // MARK: Sending
+
+    func pattern(message m: Int, round: UInt64, size: Int) {
+        var word = (round &* 1_000_003) ^ UInt64(m)  // &*: a hash, wrap intended
+        for i in 0..<size {
+            valueBuffer[i] = UInt8(truncatingIfNeeded: word)
+            word = (word >> 8) | (word << 56)
+        }
+    }
+
+    func transmit(_ node: Int, round: UInt64, slot: Int, planned: LocalInstant) {
+        let lateness = random.uniform(0...configuration.maximumLateness.nanoseconds)
+        var sendTime = now + lateness
+        let measured = oscillators[node].local(atTrueTime: sendTime) - planned
+        let plan = configurations[node].modes[controllers[node].cState.mode].plan
+        for m in plan.messages.indices where plan.messages[m].sender == node {
+            let size = plan.messages[m].size
+            pattern(message: m, round: round, size: size)
+            controllers[node].write(message: m, UnsafeRawBufferPointer(rebasing: valueBuffer[0..<size]))
+        }
+        let length = controllers[node].transmit(round: round, slot: slot, lateness: measured, into: sendBuffer)
+        if let trace {
+            let mode = controllers[node].mode(ofRound: round)
+            let info = schedule.modes[mode].slots[slot]
+            trace.slot(info.name, node: node, start: sendTime, duration: info.length.nanoseconds, round: round, sent: length != nil)
+        }
+        guard let length else { return }
+        framesSent += 1
+        hash.add(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<length]))
+        if !babblers.isEmpty {  // keep the frame: a babbling node repeats it in foreign slots
+            (lastFrames.baseAddress! + node * codec.maximumFrameBytes).copyMemory(from: sendBuffer.baseAddress!, byteCount: length)
+            lastFrameLengths[node] = length
+        }
+        for f in lateSends where f.node == node && f.from <= sendTime && sendTime < f.until { sendTime += f.delay }
+        broadcast(from: node, length: length, at: sendTime)
+    }
+
+    // Frame-affecting faults, precomputed as true-time intervals.
+    struct NodeInterval { var node: Int; var from: Int64; var until: Int64 }
+    lazy var sendOmissions: [NodeInterval] = configuration.faults.compactMap {
+        if case .sendOmission(let node, let r) = $0 { return NodeInterval(node: node, from: Int64(r) * roundNs, until: Int64(r + 1) * roundNs) }
+        return nil
+    }
+    lazy var asymmetries: [(node: Int, from: Int64, until: Int64, receivers: [Int])] = configuration.faults.compactMap {
+        if case .asymmetric(let node, let r, let to) = $0 { return (node, Int64(r) * roundNs, Int64(r + 1) * roundNs, to) }
+        return nil
+    }
+    lazy var twoFacedClocks: [(node: Int, from: Int64, skew: Int64)] = configuration.faults.compactMap {
+        if case .twoFaced(let node, let r, let skew) = $0 { return (node, Int64(r) * roundNs, skew.nanoseconds) }
+        return nil
+    }
+    lazy var lateSends: [(node: Int, from: Int64, until: Int64, delay: Int64)] = configuration.faults.compactMap {
+        if case .lateSend(let node, let r, let delay) = $0 { return (node, Int64(r) * roundNs, Int64(r + 1) * roundNs, delay.nanoseconds) }
+        return nil
+    }
+    lazy var receiveOmissions: [NodeInterval] = configuration.faults.compactMap {
+        if case .receiveOmission(let node, let r, let k) = $0 { return NodeInterval(node: node, from: Int64(r) * roundNs, until: Int64(r + k) * roundNs) }
+        return nil
+    }
+    lazy var babblers: [NodeInterval] = configuration.faults.compactMap {
+        if case .babbling(let node, let r, let k) = $0 { return NodeInterval(node: node, from: Int64(r) * roundNs, until: Int64(r + k) * roundNs) }
+        return nil
+    }
+    /// Per partition: the interval and each node's group.
+    lazy var partitions: [(from: Int64, until: Int64, group: [Int])] = configuration.faults.compactMap {
+        guard case .partition(let groups, let r, let k) = $0 else { return nil }
+        var group = [Int](repeating: groups.count, count: n)
+        for (g, members) in groups.enumerated() { for node in members where node >= 0 && node < n { group[node] = g } }
+        return (Int64(r) * roundNs, Int64(r + k) * roundNs, group)
+    }
+
+    func receiveOmitted(_ node: Int, at t: Int64) -> Bool {
+        for f in receiveOmissions where f.node == node && f.from <= t && t < f.until { return true }
+        return false
+    }
+
+    func isBabbling(_ node: Int, at t: Int64) -> Bool {
+        for f in babblers where f.node == node && f.from <= t && t < f.until { return true }
+        return false
+    }
+
+    /// A frame fault of the bus or the sender: the sender counts as faulty for 5 rounds.
+    func frameFault(_ sender: Int, at t: Int64) {
+        if faultTime[sender] == nil { faultTime[sender] = t }
+        windows.append(Window(node: sender, from: t, until: t + 5 * roundNs))
+    }
+
+    func allocateFrame(copying bytes: UnsafeRawBufferPointer) -> Int {
+        let index: Int
+        if let free = freeFrames.popLast() {
+            index = free
+        } else {
+            index = frameBuffers.count
+            frameBuffers.append(.allocate(byteCount: codec.maximumFrameBytes, alignment: 8))
+            frameLengths.append(0)
+            frameReferences.append(0)
+        }
+        frameBuffers[index].baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        frameLengths[index] = bytes.count
+        frameReferences[index] = 1  // held by the broadcast until it has scheduled every arrival
+        return index
+    }
+
+    func releaseFrame(_ frame: Int) {
+        frameReferences[frame] -= 1
+        if frameReferences[frame] == 0 { freeFrames.append(frame) }
+    }
+
+    /// The frame in `sendBuffer[0..<length]` leaves `sender` at true time `sendTime`.
+    func broadcast(from sender: Int, length: Int, at sendTime: Int64) {
+        var lost = false
+        for f in sendOmissions where f.node == sender && f.from <= sendTime && sendTime < f.until { lost = true }
+        if configuration.busLossPerMillion > 0 && random.chance(partsPerMillion: configuration.busLossPerMillion) { lost = true }
+        if lost {
+            frameFault(sender, at: sendTime)
+            trace?.instant("frame lost", node: sender, at: sendTime)
+            return
+        }
+        let frame = allocateFrame(copying: UnsafeRawBufferPointer(rebasing: sendBuffer[0..<length]))
+        if configuration.busCorruptionPerMillion > 0 && random.chance(partsPerMillion: configuration.busCorruptionPerMillion) {
+            let bit = Int(random.below(UInt64(length * 8)))
+            frameBuffers[frame][bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+            frameFault(sender, at: sendTime)
+            trace?.instant("frame corrupted", node: sender, at: sendTime)
+        }
+        var receivers: [Int]? = nil
+        for f in asymmetries where f.node == sender && f.from <= sendTime && sendTime < f.until {
+            receivers = f.receivers
+            frameFault(sender, at: sendTime)
+        }
+        var skew: Int64 = 0
+        for f in twoFacedClocks where f.node == sender && f.from <= sendTime { skew = f.skew }
+        let propagation = schedule.cluster.propagation.nanoseconds
+        let halfError = configuration.readingError.nanoseconds / 2
+        for j in 0..<n where j != sender && powered[j] {
+            if let receivers, !receivers.contains(j) { continue }
+            if !receiveOmissions.isEmpty && receiveOmitted(j, at: sendTime + propagation) { continue }
+            var cut = false
+            for p in partitions where p.from <= sendTime && sendTime < p.until && p.group[j] != p.group[sender] { cut = true }
+            if cut { continue }
+            let error = halfError > 0 ? random.uniform(-halfError...halfError) : 0
+            let arrival = max(now, sendTime + propagation + error + (j % 2 == 0 ? -skew : skew))
+            if arrival <= nextWake[j] && arrival < nextFaultTime && controllers[j].status != .listening {
+                handOver(frame, to: j, arrival: arrival)
+            } else {
+                frameReferences[frame] += 1
+                queue.push(.arrival(node: j, frame: frame, generation: incarnation[j]), at: arrival)
+            }
+        }
+        releaseFrame(frame)
+    }
+
+    /// A babbling node sends its last frame again in the middle of the next slot (another node's).
+    func babble(_ node: Int, round: UInt64, slot: Int) {
+        let table = configurations[node].modes[controllers[node].cState.mode]
+        let next = (slot + 1) % max(1, table.slotLengths.count)
+        guard table.slotSenders[next] != node else { return }
+        let length = lastFrameLengths[node]
+        guard length > 0 else { return }
+        sendBuffer.baseAddress!.copyMemory(from: lastFrames.baseAddress! + node * codec.maximumFrameBytes, byteCount: length)
+        broadcast(from: node, length: length, at: now + table.slotLengths[next].nanoseconds / 2)
+        trace?.instant("babble", node: node, at: now + table.slotLengths[next].nanoseconds / 2)
+    }
+
+    // MARK: Faults
+
+    func applyFault(_ index: Int) {
+        if index < 0 {  // cold start: power-on
+            let node = -1 - index
+            trace?.instant("power on " + name(node), node: nil, at: now)
+            powerOn(node)
+            return
+        }
+        switch configuration.faults[index] {
+        case .crash(let node, _):
+            guard powered[node] else { return }
+            trace?.instant("crash " + name(node), node: nil, at: now)
+            lastStatusChange = now
+            powered[node] = false
+            incarnation[node] &+= 1
+            generation[node] &+= 1
+            nextWake[node] = .max
+            faultTime[node] = now
+        case .restart(let node, _):
+            guard !powered[node] else { return }
+            trace?.instant("restart " + name(node), node: nil, at: now)
+            restartTime[node] = now
+            powerOn(node)
+        case .clockStep(let node, _, let step):
+            trace?.instant("clock step " + name(node), node: nil, at: now, detail: "\(step)")
+            oscillators[node].step(by: step, atTrueTime: now)
+            if powered[node] { rescheduleWake(node) }
+        case .modeChange(let node, _, let mode):
+            let accepted = powered[node] && controllers[node].requestModeChange(to: mode)
+            trace?.instant("mode change to " + schedule.modes[mode].name + " requested by " + name(node), node: nil, at: now,
+                           detail: accepted ? "accepted" : "refused")
+        case .partition(let groups, _, let rounds):
+            trace?.instant("partition for \(rounds) rounds", node: nil, at: now, detail: groups.map { $0.map(name).joined(separator: ",") }.joined(separator: " | "))
+        case .receiveOmission(let node, _, let rounds):
+            trace?.instant("receive fault of " + name(node) + " for \(rounds) rounds", node: nil, at: now)
+        case .babbling(let node, _, let rounds):
+            trace?.instant(name(node) + " babbles for \(rounds) rounds", node: nil, at: now)
+        default:
+            break
+        }
+    }
+
+    func traceOutcome(_ trace: SimulationTrace, _ outcome: SlotOutcome, node: Int, membershipBefore before: MembershipVector?) {
+        switch outcome {
+        case .correct, .notJudged: break
+        case .missing(let s): trace.instant("missing frame of " + name(s), node: node, at: now)
+        case .rejected(let s, let reason): trace.instant("rejected frame of " + name(s), node: node, at: now, detail: "\(reason)")
+        case .outsideWindow(let s, let deviation): trace.instant("frame of " + name(s) + " outside the window", node: node, at: now, detail: "\(deviation)")
+        case .selfDiagnosedSendFault: trace.instant("send fault diagnosed: re-integrating", node: node, at: now)
+        case .coldStartContention(let s): trace.instant("cold-start contention with " + name(s), node: node, at: now)
+        }
+        if let before, before != controllers[node].cState.membership {
+            trace.instant("membership", node: node, at: now, detail: "\(controllers[node].cState.membership)")
+        }
+    }
+
+    func record(_ kind: SimulationViolation.Kind, round: UInt64, slot: Int, _ detail: String) {
+        violations.append(SimulationViolation(kind: kind, round: round, slot: slot, time: now, detail: detail))
+    }
+
+    // MARK: Checkers
+
+    /// The lowest-index correct active node, whose clock paces the checks.
+    func pickTimekeeper() -> Int? {
+        for node in 0..<n where correct(node) { return node }
+        for node in 0..<n where powered[node] && controllers[node].isActive { return node }
+        return nil
+    }
+
+    func resumeChecks() {
+        guard let tk = pickTimekeeper(), let (_, action) = controllers[tk].nextAction() else { return }
+        timekeeper = tk
+        var round: UInt64, slot: Int
+        switch action {
+        case .transmit(let r, let s), .closeWindow(let r, let s): (round, slot) = (r, s)
+        case .endRound(let r): (round, slot) = (r + 1, 0)
+        case .listenTimeout: return
+        }
+        if round < checkRound { epoch += 1 }  // a new cluster (cold start): round numbers restart
+        // The slot before the cursor may still be pending at other nodes: check from there.
+        if slot > 0 { slot -= 1 } else if round > 0 {
+            round -= 1
+            slot = schedule.modes[controllers[tk].mode(ofRound: round)].slots.count - 1
+        }
+        scheduleCheck(round: round, slot: slot)
+    }
+
+    func scheduleCheck(round: UInt64, slot: Int) {
+        guard let tk = timekeeper else { return }
+        let mode = controllers[tk].mode(ofRound: round)
+        let slots = schedule.modes[mode].slots
+        guard slot < slots.count else { return }
+        let end = ClusterInstant(nanoseconds: Int64(round) * roundNs + slots[slot].end.nanoseconds) + precision
+        let t = oscillators[tk].trueTime(atLocal: controllers[tk].clock.localTime(at: end))
+        checkRound = round
+        checkSlot = slot
+        checkScheduled = true
+        queue.push(.check, at: max(now, t))
+    }
+
+    func check() {
+        timekeeper = pickTimekeeper()
+        guard let tk = timekeeper else { return }
+        let r = checkRound, s = checkSlot
+        let mode = controllers[tk].mode(ofRound: r)
+        let slots = schedule.modes[mode].slots
+        guard s < slots.count else { return }
+        let sender = slots[s].sender
+        let lastSlot = s == slots.count - 1
+
+        // Precision and monotonicity among the correct nodes, at this instant.
+        var lo = Int64.max, hi = Int64.min
+        for node in 0..<n where correct(node) {
+            let c = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now)).nanoseconds
+            lo = min(lo, c); hi = max(hi, c)
+            if c < lastClusterTime[node] {
+                record(.monotonicity, round: r, slot: s, "node \(name(node))'s cluster clock went back")
+            }
+            lastClusterTime[node] = c
+        }
+        if hi > lo || (hi == lo && hi != .min) {
+            samples.append(hi - lo)
+            if hi - lo > precision.nanoseconds && withinHypothesis(now) {
+                record(.precision, round: r, slot: s, "clocks \(Interval(nanoseconds: hi - lo)) apart, bound Π = \(precision)")
+            }
+        }
+
+        // The agreed view of the correct nodes, when they agree (for detection and reintegration).
+        var agreed: MembershipVector?
+        if faultTime[sender] != nil || restartTime.contains(where: { $0 != nil }) {
+            for node in 0..<n where correct(node) {
+                if agreed == nil { agreed = controllers[node].cState.membership }
+                else if agreed != controllers[node].cState.membership { agreed = nil; break }
+            }
+        }
+        let slotEnd = now - precision.nanoseconds
+        if let since = faultTime[sender], let agreed, !agreed.contains(sender) {
+            let latency = Double(slotEnd - since) / Double(roundNs)
+            detectionRounds = max(detectionRounds ?? 0, latency)
+            if latency > 2 {
+                record(.detectionLatency, round: r, slot: s, "\(name(sender)) removed \(latency) rounds after its fault")
+            }
+            faultTime[sender] = nil
+        }
+        for node in 0..<n {
+            guard let since = restartTime[node] else { continue }
+            let back = (0..<n).allSatisfy { $0 == node || !correct($0) || controllers[$0].cState.membership.contains(node) }
+            if back && controllers[node].isActive && (0..<n).contains(where: { $0 != node && correct($0) }) {
+                reintegrationRounds = max(reintegrationRounds ?? 0, Double(slotEnd - since) / Double(roundNs))
+                restartTime[node] = nil
+            }
+        }
+
+        checkDeliveries(round: r, slot: s, mode: mode)
+
+        if lastSlot {
+            checkViews(round: r, slot: s)
+        }
+        if let last = lastPowerOn, startupTime == nil, now >= last { checkStartup(round: r, slot: s, lastPowerOn: last) }
+
+        // Next slot.
+        if s + 1 < slots.count { scheduleCheck(round: r, slot: s + 1) } else { scheduleCheck(round: r + 1, slot: 0) }
+    }
+
+    /// End of a round: membership agreement and validity, mode agreement, and at most one clique.
+    func checkViews(round r: UInt64, slot s: Int) {
+        var reference: MembershipVector?
+        var referenceMode = 0
+        let quiet = !disturbed(now)
+        for node in 0..<n where correct(node) && quiet {
+            let view = controllers[node].cState.membership
+            if let reference {
+                if reference != view {
+                    record(.membershipAgreement, round: r, slot: s, "node \(name(node)) holds \(view), another correct node \(reference)")
+                }
+                if controllers[node].cState.mode != referenceMode {
+                    record(.modeAgreement, round: r, slot: s, "node \(name(node)) runs mode \(schedule.modes[controllers[node].cState.mode].name), another correct node \(schedule.modes[referenceMode].name)")
+                }
+            } else {
+                reference = view
+                referenceMode = controllers[node].cState.mode
+                for other in 0..<n where correct(other) && !view.contains(other) {
+                    record(.membershipValidity, round: r, slot: s, "correct node \(name(other)) is not in \(name(node))'s view")
+                }
+            }
+        }
+        // Cliques: active nodes holding different views, for 3 round ends in a row.
+        var first: MembershipVector?
+        var split = false
+        for node in 0..<n where powered[node] && controllers[node].isActive {
+            let view = controllers[node].cState.membership
+            if first == nil { first = view } else if first != view { split = true; break }
+        }
+        splitChecks = split ? splitChecks + 1 : 0
+        if splitChecks == 3 {
+            let groups = (0..<n).filter { powered[$0] && controllers[$0].isActive }
+                .map { "\(name($0)): \(controllers[$0].cState.membership)" }.joined(separator: "; ")
+            record(.twoCliques, round: r, slot: s, "active nodes have held different views for 3 rounds: \(groups)")
+        }
+    }
+
+    func checkStartup(round r: UInt64, slot s: Int, lastPowerOn: Int64) {
+        var view: MembershipVector?
+        for node in 0..<n where powered[node] && !faulty(node, at: now) {
+            guard controllers[node].isActive else { return }
+            let v = controllers[node].cState.membership
+            if view == nil { view = v } else if view != v { return }
+        }
+        guard let view, (0..<n).allSatisfy({ !powered[$0] || faulty($0, at: now) || view.contains($0) }) else { return }
+        let elapsed = Interval(nanoseconds: now - precision.nanoseconds - lastPowerOn)
+        startupTime = elapsed
+        trace?.instant("cluster started", node: nil, at: now, detail: "\(elapsed) after the last power-on")
+        if let bound = startupBound, elapsed > bound, !startupReported {
+            startupReported = true
+            record(.startupTime, round: r, slot: s, "the cluster started \(elapsed) after the last power-on, worst-case bound \(bound)")
+        }
+    }
+
+    func checkDeliveries(round r: UInt64, slot s: Int, mode: Int) {
+        guard let tk = timekeeper else { return }
+        let plan = configurations[tk].modes[mode].plan
+        let completing = plan.completionIndices(round: r, slot: s)
+        guard !completing.isEmpty else { return }
+        let messageAnalysis = derived.modes[mode].messages
+        let slots = schedule.modes[mode].slots
+        // Δ: the delivery instant (slot end + Π) minus the first copy's start is the schedule's bound.
+        for k in completing {
+            let m = plan.completion(k)
+            let info = plan.messages[m]
+            let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+            let firstSlot = info.copyPositions[0].slot
+            let delta = Interval(nanoseconds: (Int64(r) - Int64(firstRound)) * roundNs) + slots[s].end + precision - slots[firstSlot].offset
+            if delta != messageAnalysis[m].deliveryBound {
+                record(.broadcastTermination, round: r, slot: s, "message \(schedule.messages[m].name) delivered \(delta) after its first send, Δ = \(messageAnalysis[m].deliveryBound)")
+            }
+        }
+        // outcome[i·n + node]: -1 not asked, 0 discarded, 1 delivered.
+        var outcome = [Int8](repeating: -1, count: completing.count * n)
+        for node in 0..<n where powered[node] && controllers[node].status != .listening {
+            var i = 0
+            controllers[node].deliver(round: r, slot: s) { d in
+                defer { i += 1 }
+                guard i < completing.count else { return }
+                outcome[i * n + node] = d.delivered ? 1 : 0
+                guard d.delivered else { return }
+                deliveries += 1
+                let m = d.message, info = plan.messages[m]
+                let key = epoch << 56 | UInt64(m) << 40 | d.instance
+                if !delivered[node].insert(key).inserted {
+                    record(.broadcastIntegrity, round: r, slot: s, "\(name(node)) delivered \(schedule.messages[m].name)#\(d.instance) twice")
+                }
+                let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+                pattern(message: m, round: firstRound, size: info.size)
+                if !d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: valueBuffer[0..<info.size])) {
+                    record(.broadcastIntegrity, round: r, slot: s, "\(name(node)) delivered a value of \(schedule.messages[m].name)#\(d.instance) that was never sent")
+                }
+                deliveryLog[node].append(key)
+            }
+        }
+        let hypothesis = withinHypothesis(now), quiet = !disturbed(now)
+        for (i, k) in completing.enumerated() {
+            let m = plan.completion(k)
+            let info = plan.messages[m]
+            let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+            let originTime = now - Int64(r - min(r, firstRound)) * roundNs - roundNs
+            let destinations = (0..<n).filter { info.destinations.contains($0) && correct($0) }
+            let yes = destinations.filter { outcome[i * n + $0] == 1 }
+            if !yes.isEmpty && yes.count != destinations.count && hypothesis {
+                record(.broadcastAgreement, round: r, slot: s, "\(schedule.messages[m].name) delivered at \(yes.map(name)) but not at every correct destination")
+            }
+            // Validity (MARS): a correct sender's instance whose whole destination set was correct
+            // at origination is delivered at every destination.
+            let senderCorrect = correct(info.sender) && !faulty(info.sender, at: originTime)
+            let allDestinationsCorrect = (0..<n).allSatisfy { !info.destinations.contains($0) || (correct($0) && !faulty($0, at: originTime)) }
+            if senderCorrect && allDestinationsCorrect && yes.count != destinations.count && quiet && !disturbed(originTime) {
+                record(.broadcastValidity, round: r, slot: s, "\(schedule.messages[m].name) of correct \(name(info.sender)) not delivered at every correct destination")
+            }
+        }
+    }
+
+    // MARK: Report
+
+    func finish() -> SimulationReport {
+        now = max(now, endTime)
+        // Total order: any two nodes deliver the instances they both delivered in the same order
+        // (every node against node 0's log beyond 16 nodes, to stay linear).
+        for a in 0..<n {
+            for b in (a + 1)..<n where (n <= 16 || a == 0) && !deliveryLog[a].isEmpty && !deliveryLog[b].isEmpty {
+                let common = delivered[a].intersection(delivered[b])
+                if deliveryLog[a].filter(common.contains) != deliveryLog[b].filter(common.contains) {
+                    record(.broadcastOrder, round: configuration.rounds, slot: 0, "\(name(a)) and \(name(b)) delivered in different orders")
+                }
+            }
+            hash.add(UInt64(deliveryLog[a].count))
+        }
+        for node in 0..<n {
+            hash.add(UInt64(bitPattern: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: 0)).nanoseconds))
+            hash.add(UInt64(controllers[node].isActive ? 1 : 0))
+        }
+        // Recovery: every powered node active, one view, holding every powered node.
+        var view: MembershipVector?
+        var recovered = true
+        for node in 0..<n where powered[node] {
+            guard controllers[node].isActive else { recovered = false; break }
+            let v = controllers[node].cState.membership
+            if view == nil { view = v } else if view != v { recovered = false; break }
+        }
+        if recovered, let view { recovered = (0..<n).allSatisfy { !powered[$0] || view.contains($0) } }
+        if let trace {
+            for v in violations.prefix(1_000) { trace.instant("violation: \(v.kind.rawValue)", node: nil, at: v.time, detail: v.detail) }
+        }
+        samples.sort()
+        let p99 = samples.isEmpty ? 0 : samples[min(samples.count - 1, samples.count * 99 / 100)]
+        let foreign = controllers.reduce(0) { $0 + $1.foreignFrames }
+        return SimulationReport(
+            seed: configuration.seed, rounds: configuration.rounds, precisionBound: precision,
+            lowerBound: derived.lowerBound, precisionMax: Interval(nanoseconds: samples.last ?? 0), precisionP99: Interval(nanoseconds: p99),
+            detectionRoundsMax: detectionRounds, reintegrationRoundsMax: reintegrationRounds,
+            reintegrationsPending: restartTime.reduce(0) { $0 + ($1 == nil ? 0 : 1) },
+            startupTime: startupTime, startupBound: startupBound,
+            framesSent: framesSent, framesAccepted: framesAccepted, foreignFrames: foreign, deliveries: deliveries,
+            modeChanges: modeChanges, freezeRestarts: freezeRestarts, recovered: recovered,
+            violations: violations, stateHash: hash.value)
     }
 }

@@ -101,6 +101,12 @@ struct FrameCodecTests {
             reseal(&frame, cState: cState)
             #expect(decode(codec, frame, cState) == .headerDisagreesWithCState, "offset \(offset)")
         }
+        // The pending-mode field (0xFFFF: none) naming mode 1 while the C-state has no change pending.
+        var frame = good
+        frame[FrameOffset.pendingMode] = 1
+        frame[FrameOffset.pendingMode + 1] = 0
+        reseal(&frame, cState: cState)
+        #expect(decode(codec, frame, cState) == .headerDisagreesWithCState)
     }
 
     // MARK: Every rejection reason
@@ -125,7 +131,8 @@ struct FrameCodecTests {
         expectRejection([], .truncated)
         expectRejection(Array(good.dropLast()), .truncated)
         expectRejection(good + [UInt8](repeating: 0, count: 6), .tooLong)
-        expectRejection(edited({ $0[FrameOffset.version] = 2 }, reseal: false), .badVersion)
+        expectRejection(edited({ $0[FrameOffset.version] = 1 }, reseal: false), .badVersion)
+        expectRejection(edited({ $0[FrameOffset.version] = 3 }), .badVersion)
         expectRejection(edited({ $0[FrameOffset.version] = 0 }), .badVersion)
         expectRejection(edited({ $0[FrameOffset.payloadLength] = 9 }), .payloadLengthMismatch)  // > maximum 8
         expectRejection(edited({ $0[FrameOffset.payloadLength] = 2 }, reseal: false), .payloadLengthMismatch)  // 1 byte too many
@@ -135,6 +142,8 @@ struct FrameCodecTests {
         expectRejection(edited({ $0[FrameOffset.flags] = 0x80 }), .reservedFlags)
         expectRejection(edited({ $0[FrameOffset.mode] = 2 }), .modeOutOfRange)
         expectRejection(edited({ $0[FrameOffset.mode + 1] = 1 }), .modeOutOfRange)
+        expectRejection(edited({ $0[FrameOffset.pendingMode] = 2; $0[FrameOffset.pendingMode + 1] = 0 }), .modeOutOfRange)
+        expectRejection(edited({ $0[FrameOffset.pendingMode] = 0xFE }), .modeOutOfRange)
         expectRejection(edited({ $0[FrameOffset.slot] = 2 }), .slotOutOfRange)  // mode 1 has 2 slots
         expectRejection(edited({ $0[FrameOffset.sender] = 12 }), .senderOutOfRange)
         expectRejection(edited({ $0[FrameOffset.sender + 1] = 0xFF }), .senderOutOfRange)
@@ -214,7 +223,7 @@ struct FrameCodecTests {
         for _ in 0..<20_000 {
             let payloadBytes = rng.int(0...64)
             var bytes = rng.bytes(codec.frameBytes(payloadBytes: payloadBytes))
-            bytes[FrameOffset.version] = 1
+            bytes[FrameOffset.version] = FrameFormat.version
             bytes[FrameOffset.payloadLength] = UInt8(payloadBytes)
             bytes[FrameOffset.payloadLength + 1] = 0
             #expect(decode(codec, bytes, cState) == .crcMismatch)
@@ -231,7 +240,7 @@ struct FrameCodecTests {
             for length in 0...(codec.maximumFrameBytes + 10) {
                 var bytes = rng.bytes(length)
                 if length > FrameOffset.payloadLength + 1, rng.bool() {
-                    bytes[FrameOffset.version] = 1
+                    bytes[FrameOffset.version] = FrameFormat.version
                     let payload = max(0, length - codec.minimumFrameBytes)
                     bytes[FrameOffset.payloadLength] = UInt8(truncatingIfNeeded: payload)
                     bytes[FrameOffset.payloadLength + 1] = UInt8(truncatingIfNeeded: payload >> 8)
@@ -250,17 +259,17 @@ struct FrameCodecTests {
         #expect(FrameOffset.version == 0 && FrameOffset.flags == 1 && FrameOffset.mode == 2)
         #expect(FrameOffset.scheduleIdentity == 4 && FrameOffset.round == 12 && FrameOffset.slot == 20)
         #expect(FrameOffset.sender == 22 && FrameOffset.sendLateness == 24 && FrameOffset.payloadLength == 28)
-        #expect(FrameOffset.membership == 30)
+        #expect(FrameOffset.pendingMode == 30 && FrameOffset.membership == 32)
         #expect(Int64(FrameFormat.headerBytes) == FrameLayout.headerBytes)
         #expect(Int64(FrameFormat.trailerBytes) == FrameLayout.trailerBytes)
 
         let codec = FrameCodec(nodeCount: 20, slotCountPerMode: [1, 1, 0x0304], maximumPayloadBytes: 5)
         let cState = CState(scheduleIdentity: 0x1122_3344_5566_7788, mode: 2, round: 0x99AA_BBCC_DDEE_FF01, slot: 0x0302,
-                            membership: MembershipVector(capacity: 20, members: [0, 9, 19]))
+                            membership: MembershipVector(capacity: 20, members: [0, 9, 19]), pendingMode: 1)
         let frame = encodeFrame(codec, header(for: cState, flags: [.coldStart, .carriesCState], sender: 0x0013,
                                               lateness: .nanoseconds(-2)), cState, payload: [0xD0, 0xD1, 0xD2, 0xD3, 0xD4])
         let expected: [UInt8] = [
-            0x01,                                            // 0 version
+            0x02,                                            // 0 version
             0x03,                                            // 1 flags: cold start | carries C-state
             0x02, 0x00,                                      // 2 mode
             0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  // 4 schedule identity
@@ -269,17 +278,19 @@ struct FrameCodecTests {
             0x13, 0x00,                                      // 22 sender
             0xFE, 0xFF, 0xFF, 0xFF,                          // 24 send lateness −2 ns
             0x05, 0x00,                                      // 28 payload length
-            0x01, 0x02, 0x08,                                // 30 membership {0, 9, 19}
-            0xD0, 0xD1, 0xD2, 0xD3, 0xD4,                    // 33 payload
+            0x01, 0x00,                                      // 30 pending mode 1
+            0x01, 0x02, 0x08,                                // 32 membership {0, 9, 19}
+            0xD0, 0xD1, 0xD2, 0xD3, 0xD4,                    // 35 payload
         ]
         #expect(Array(frame.dropLast(4)) == expected)
         // The trailer: CRC-32C (bitwise reference) over the frame, then the canonical C-state.
         let cStateEncoding: [UInt8] = [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x02, 0x00,
-                                       0x01, 0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x02, 0x03, 0x01, 0x02, 0x08]
+                                       0x01, 0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x02, 0x03, 0x01, 0x00,
+                                       0x01, 0x02, 0x08]
         let crc = referenceCRC32C(expected + cStateEncoding)
-        #expect(crc == 0xC5AD_6C33)  // Docs/wire-format.md's worked example
+        #expect(crc == 0x76B9_9AE5)  // Docs/wire-format.md's worked example
         #expect(Array(frame.suffix(4)) == [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: crc >> UInt32($0)) })
-        #expect(frame.count == 42 && frame.count == Int(FrameLayout.frameBytes(nodeCount: 20, payloadBytes: 5)))
+        #expect(frame.count == 44 && frame.count == Int(FrameLayout.frameBytes(nodeCount: 20, payloadBytes: 5)))
     }
 
     @Test func membershipBytesMatchFrameLayoutForEveryNodeCount() {

@@ -43,7 +43,7 @@ func randomCState(_ codec: FrameCodec, _ rng: inout SplitMix64) -> CState {
 /// The header a sender in `cState` writes.
 func header(for cState: CState, flags: FrameFlags = [], sender: Int = 0, lateness: Interval = .zero) -> FrameHeader {
     FrameHeader(flags: flags, mode: cState.mode, scheduleIdentity: cState.scheduleIdentity, round: cState.round,
-                slot: cState.slot, sender: sender, sendLateness: lateness)
+                slot: cState.slot, sender: sender, sendLateness: lateness, pendingMode: cState.pendingMode)
 }
 
 /// Encodes one frame into a fresh array of exactly the frame's length.
@@ -65,6 +65,7 @@ func reseal(_ frame: inout [UInt8], cState: CState) {
     crc.update(littleEndian: UInt16(cState.mode))
     crc.update(littleEndian: cState.round)
     crc.update(littleEndian: UInt16(cState.slot))
+    crc.update(littleEndian: cState.pendingMode.map { UInt16($0) } ?? 0xFFFF)
     for i in 0..<cState.membership.byteCount { crc.update(byte: cState.membership.byte(at: i)) }
     let value = crc.value
     for i in 0..<4 { frame[frame.count - 4 + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }

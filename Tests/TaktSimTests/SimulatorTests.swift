@@ -26,7 +26,10 @@ struct SimulatorTests {
             #expect(report.violations.isEmpty, "\(name) seed \(seed): \(report.violations.prefix(3))")
             #expect(report.precisionMax <= report.precisionBound)
             #expect(report.precisionMax > .zero)
-            #expect(report.framesAccepted == report.framesSent * (schedule.nodes.count - 1))
+            // Every frame is accepted by every other node, except frames still in flight when the run ends.
+            let inFlight = report.framesSent * (schedule.nodes.count - 1) - report.framesAccepted
+            #expect(inFlight >= 0 && inFlight < 2 * (schedule.nodes.count - 1), "\(inFlight) frames not accepted")
+            #expect(report.foreignFrames == 0)
             // Every instance of every message reaches every destination exactly once.
             let rounds = Int(name == "large64.takt" ? 100 : 1_000)
             let expected = schedule.messages.reduce(0) { total, m in
@@ -66,7 +69,10 @@ struct SimulatorTests {
                 let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
                 #expect(report.violations.isEmpty, "crash of \(node) at \(round): \(report.violations.prefix(3))")
                 let latency = try #require(report.detectionRoundsMax, "crash of \(node) at \(round) never detected")
-                #expect(latency <= 1.0 + 0.25 + 1e-9)  // ≤ 1 round + 1 slot (4 slots per round)
+                // ≤ 1 round + 1 slot (4 slots per round), measured from the crash in true time to the
+                // slot's end on a correct clock (which is within Π + ρ·t of true time).
+                let slack = Double((derived.precision ?? .zero).nanoseconds) / Double(schedule.cluster.round.nanoseconds)
+                #expect(latency <= 1.0 + 0.25 + slack)
             }
         }
     }

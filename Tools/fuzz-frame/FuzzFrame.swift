@@ -62,7 +62,11 @@ func writeSeeds(to directory: String) {
     all.round = .max
     all.slot = 3
     all.membership.insertAll()
+    var pending = fuzzCState
+    pending.pendingMode = 1
     let seeds = [
+        Seed(name: "integration-pending-mode", flags: [.carriesCState], cState: pending, sender: 3, lateness: 5,
+             payload: [1, 2, 3, 4]),
         Seed(name: "expected-empty", flags: [], cState: fuzzCState, sender: 2, lateness: 0, payload: []),
         Seed(name: "expected-full", flags: [.carriesCState], cState: fuzzCState, sender: 2, lateness: -1_234,
              payload: (0..<64).map { UInt8($0 &* 37 & 0xFF) }),
@@ -76,7 +80,7 @@ func writeSeeds(to directory: String) {
     for seed in seeds {
         let header = FrameHeader(flags: seed.flags, mode: seed.cState.mode, scheduleIdentity: seed.cState.scheduleIdentity,
                                  round: seed.cState.round, slot: seed.cState.slot, sender: seed.sender,
-                                 sendLateness: .nanoseconds(seed.lateness))
+                                 sendLateness: .nanoseconds(seed.lateness), pendingMode: seed.cState.pendingMode)
         var frame = [UInt8](repeating: 0, count: fuzzCodec.maximumFrameBytes)
         let length = seed.payload.withUnsafeBytes { payload in
             frame.withUnsafeMutableBytes { fuzzCodec.encode(header: header, membership: seed.cState.membership,
