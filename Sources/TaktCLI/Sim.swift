@@ -14,6 +14,7 @@ enum SimCommand {
         OptionSpec(["--crash"], value: "NODE@ROUND", help: "crash NODE at the start of ROUND (repeatable)"),
         OptionSpec(["--omit"], value: "NODE@ROUND", help: "NODE's frame of ROUND reaches nobody (repeatable)"),
         OptionSpec(["--restart"], value: "NODE@ROUND", help: "restart a crashed NODE at ROUND; it integrates and rejoins (repeatable)"),
+        OptionSpec(["--cold-start"], value: "SPREAD", help: "start from power-on instead of a running cluster: every node powers on within SPREAD (e.g. 5ms) and the cluster must start itself"),
         OptionSpec(["--random-faults"], help: "add a random in-hypothesis fault plan drawn from the seed (crash/restart, omissions)"),
         OptionSpec(["--seeds"], value: "N", help: "run a campaign of N seeds, from --seed on, and report the worst (default 1)"),
         OptionSpec(["--trace"], value: "FILE", help: "write the run's timeline as Chrome/Perfetto trace-event JSON (first seed)"),
@@ -52,7 +53,13 @@ enum SimCommand {
             return TaktCommand.usageError("--rounds takes a whole number from 1 to 100000000", subcommand: "sim", console: &console)
         }
         var configuration = SimulationConfiguration(seed: seed, rounds: rounds, schedule: schedule)
-        configuration.faults = scenario?.faults ?? []
+        if let scenario { configuration.apply(scenario) }
+        if let spread = arguments.value("--cold-start") {
+            guard let interval = parseInterval(spread), interval >= .zero else {
+                return TaktCommand.usageError("--cold-start takes a time such as 5ms or 2.5 ms, not '\(spread)'", subcommand: "sim", console: &console)
+            }
+            configuration.start = .coldStart(powerOnSpread: interval)
+        }
         let randomFaults = arguments.has("--random-faults") || scenario?.randomFaults == true
         for (option, make) in [("--crash", { (n: Int, r: UInt64) in SimulatedFault.crash(node: n, round: r) }),
                                ("--omit", { (n: Int, r: UInt64) in SimulatedFault.sendOmission(node: n, round: r) }),
@@ -116,6 +123,13 @@ enum SimCommand {
                 ("reintegration_rounds_max", report.reintegrationRoundsMax.map(JSON.double) ?? .null),
                 ("frames_sent", .int(Int64(report.framesSent))), ("frames_accepted", .int(Int64(report.framesAccepted))),
                 ("deliveries", .int(Int64(report.deliveries))),
+                ("foreign_frames", .int(Int64(report.foreignFrames))),
+                ("startup_ns", report.startupTime.map { .int($0.nanoseconds) } ?? .null),
+                ("startup_bound_ns", report.startupBound.map { .int($0.nanoseconds) } ?? .null),
+                ("cold_start_contentions", .int(Int64(report.coldStartContentions))),
+                ("mode_changes", .int(Int64(report.modeChanges))),
+                ("freeze_restarts", .int(Int64(report.freezeRestarts))),
+                ("recovered", .bool(report.recovered)),
                 ("state_hash", .string(hex(report.stateHash))),
             ]).serialized(pretty: true) + "\n")
         } else {
@@ -126,6 +140,14 @@ enum SimCommand {
             if let d = report.detectionRoundsMax { text += "  fault detection: at most \(String(format: "%.2f", d)) rounds\n" }
             if let d = report.reintegrationRoundsMax { text += "  reintegration after restart: at most \(String(format: "%.2f", d)) rounds\n" }
             if report.reintegrationsPending > 0 { text += "  \(report.reintegrationsPending) restarted node(s) had not rejoined when the run ended\n" }
+            if let bound = report.startupBound {
+                text += "  cold start: " + (report.startupTime.map { "cluster up \($0) after the last power-on" } ?? "never completed")
+                text += "; worst-case bound \(bound)" + (report.coldStartContentions > 0 ? "; \(report.coldStartContentions) contention(s) resolved" : "") + "\n"
+            }
+            if report.modeChanges > 0 { text += "  mode changes: \(report.modeChanges)\n" }
+            if report.freezeRestarts > 0 { text += "  frozen nodes restarted by their hosts: \(report.freezeRestarts)\n" }
+            if report.foreignFrames > 0 { text += "  frames dropped outside their sender's slot: \(report.foreignFrames)\n" }
+            if !report.recovered { text += "  at the end, not every running node was active in one common view\n" }
             text += "  state hash: \(hex(report.stateHash))\n"
             if report.violations.isEmpty {
                 text += "  no violation\n"
@@ -134,6 +156,7 @@ enum SimCommand {
                 let extra = (arguments.value("--scenario").map { " --scenario \($0)" } ?? "") + (arguments.has("--random-faults") ? " --random-faults" : "")
                     + arguments.all("--crash").map { " --crash \($0)" }.joined() + arguments.all("--restart").map { " --restart \($0)" }.joined()
                     + arguments.all("--omit").map { " --omit \($0)" }.joined()
+                    + (arguments.value("--cold-start").map { " --cold-start \($0)" } ?? "")
                 text += "  reproduce with: takt sim \(path) --seed \(failingSeed ?? seed) --rounds \(rounds)\(extra)\n"
             }
             console.out.write(text)
@@ -152,9 +175,25 @@ enum SimCommand {
         a.framesSent += b.framesSent
         a.framesAccepted += b.framesAccepted
         a.deliveries += b.deliveries
+        a.foreignFrames += b.foreignFrames
+        a.modeChanges += b.modeChanges
+        a.freezeRestarts += b.freezeRestarts
+        a.coldStartContentions += b.coldStartContentions
+        a.recovered = a.recovered && b.recovered
+        a.startupTime = [a.startupTime, b.startupTime].compactMap { $0 }.max()
+        if (a.startupTime == nil) != (b.startupTime == nil) && a.startupBound != nil { a.startupTime = nil }  // one never started
         a.violations += b.violations
         a.stateHash = (a.stateHash ^ b.stateHash) &* 0x0000_0100_0000_01B3  // &*: FNV-style mixing
         return a
+    }
+
+    /// "5ms", "2.5 ms", "300us": a time with a unit (the schedule language's units).
+    static func parseInterval(_ text: String) -> Interval? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let split = trimmed.firstIndex(where: { !($0.isNumber || $0 == "." || $0 == "_") }) else { return nil }
+        let number = trimmed[..<split], unit = trimmed[split...].drop { $0 == " " }
+        guard !number.isEmpty, case .success(.interval(let value)) = Quantity.parse(number: number, unit: unit) else { return nil }
+        return value
     }
 
     static func hex(_ v: UInt64) -> String {

@@ -203,6 +203,8 @@ public struct NodeController {
     /// Datagrams that claimed a sender other than the slot's (babbling in a foreign slot, or a frame
     /// arriving outside its sender's window), and datagrams too short to name a sender: dropped.
     public private(set) var foreignFrames = 0
+    /// Cold-start contentions this node saw (its cold-start frame met another node's).
+    public private(set) var contentions = 0
 
     // Where the node is in its schedule: the next slot to act on in `cursorRound`, or the round's end.
     private var cursorRound: UInt64 = 0
@@ -445,13 +447,34 @@ public struct NodeController {
         switch status {
         case .frozen: return
         case .listening: listen(bytes, at: arrival); return
-        case .integrating, .coldStarting, .active: break
+        case .coldStarting:
+            // Another node's cold-start frame, whenever it comes: both timeouts expired together
+            // (contention). Listen again; the unique timeouts decide who starts the cluster.
+            if let claimed = FrameCodec.peek(bytes), claimed.sender != configuration.node, bytes.count <= windowBuffer.count,
+               case .valid(let view) = codec.decodeForIntegration(bytes), view.header.flags.contains(.coldStart),
+               view.header.scheduleIdentity == configuration.scheduleIdentity {
+                becomeListening(at: arrival)
+                bigBangSender = view.header.sender
+                contentions += 1
+                return
+            }
+        case .integrating, .active: break
         }
         guard let claimed = FrameCodec.peek(bytes), let slot = windowSlot() else {
             foreignFrames += 1
             return
         }
+        // The window's round: the next one when the cursor is past every other node's slot.
+        let windowRound = cursorAtRoundEnd || slot < cursorSlot ? cursorRound + 1 : cursorRound
+        let arrivalCluster = clock.clusterTime(at: arrival)
         if claimed.sender == table.slotSenders[slot] {
+            // Before the window opens (slot start + propagation − (Π + ε); send lateness is ≥ 0), no
+            // correct frame of this sender can arrive: a frame sent outside its slot.
+            guard arrivalCluster >= slotStart(round: windowRound, slot: slot)
+                    + configuration.propagation - configuration.acceptanceHalfWidth else {
+                foreignFrames += 1
+                return
+            }
             windowFrames += 1
             guard windowFrames == 1 else { return }  // a second frame in one window: judged as babbling
             guard bytes.count <= windowBuffer.count else { windowOversized = true; return }
@@ -460,8 +483,16 @@ public struct NodeController {
             windowArrival = arrival
             return
         }
+        // The following slot's frame, if its acceptance window has opened: it cannot arrive before
+        // slot start + propagation − (Π + ε) from a correct sender (send lateness is ≥ 0).
         let following = foreignSlot(after: slot)
         guard let following, claimed.sender == table.slotSenders[following], earlySlot == -1 || earlySlot == following else {
+            foreignFrames += 1
+            return
+        }
+        let followingRound = following > slot ? windowRound : windowRound + 1
+        let opens = slotStart(round: followingRound, slot: following) + configuration.propagation - configuration.acceptanceHalfWidth
+        guard arrivalCluster >= opens else {
             foreignFrames += 1
             return
         }
@@ -803,9 +834,16 @@ public struct NodeController {
 
     private mutating func correctClock(at local: LocalInstant) -> RoundOutcome {
         let integrating = status != .active
-        if table.hasOtherSenders && othersAgreedThisRound == 0 && status == .active {
-            status = .frozen(.blackout)
-            return RoundOutcome(correction: nil, readings: 0)
+        if table.hasOtherSenders && othersAgreedThisRound == 0 {
+            if status == .active {
+                status = .frozen(.blackout)
+                return RoundOutcome(correction: nil, readings: 0)
+            }
+            if case .integrating = status {
+                // The cluster it was joining went silent: listen again (it may have to cold start).
+                becomeListening(at: local)
+                return RoundOutcome(correction: nil, readings: 0)
+            }
         }
         if configuration.syncNodes[configuration.node] && isOperating && deviationCount < deviations.count {
             deviations[deviationCount] = .zero  // this node's own reading (not yet while integrating)

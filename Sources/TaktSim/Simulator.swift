@@ -71,6 +71,9 @@ public enum SimulationStart: Sendable, Equatable {
     /// Every node powers on listening at a uniform random instant in [0, spread]: the cluster must
     /// start itself (cold start), within the worst-case startup bound (Docs/protocol.md).
     case coldStart(powerOnSpread: Interval)
+    /// Node i powers on listening at `powerOn[i]` (a missing entry: at 0), e.g. to make two listen
+    /// timeouts expire together (cold-start contention).
+    case coldStartAt(powerOn: [Interval])
 }
 
 public struct SimulationConfiguration: Sendable {
@@ -153,6 +156,8 @@ public struct SimulationReport: Sendable {
     public var modeChanges: Int
     /// Host restarts of frozen nodes.
     public var freezeRestarts: Int
+    /// Cold-start frames that met another node's cold-start frame (both nodes listened again).
+    public var coldStartContentions: Int
     /// At the end: every powered node active, all views equal and holding every powered node.
     public var recovered: Bool
     public var violations: [SimulationViolation]
@@ -244,6 +249,8 @@ final class SimulationRun {
     var detectionRounds: Double?
     var reintegrationRounds: Double?
     var framesSent = 0, framesAccepted = 0, deliveries = 0, modeChanges = 0, freezeRestarts = 0
+    /// Counters of controllers replaced by a restart.
+    var retiredContentions = 0, retiredForeignFrames = 0
     var hash = FNV1a()
     var deliveryLog: [[UInt64]]
     var delivered: [Set<UInt64>]
@@ -296,11 +303,7 @@ final class SimulationRun {
         deliveryLog = [[UInt64]](repeating: [], count: n)
         delivered = [Set<UInt64>](repeating: [], count: n)
         wasFrozen = [Bool](repeating: false, count: n)
-        if case .coldStart = configuration.start {
-            startupBound = StartupBound.worstCase(schedule: schedule)
-        } else {
-            startupBound = nil
-        }
+        startupBound = configuration.start == .synchronized ? nil : StartupBound.worstCase(schedule: schedule)
     }
 
     func tearDown() {
@@ -333,14 +336,19 @@ final class SimulationRun {
             for node in 0..<n { scheduleWake(node) }
             timekeeper = 0
             scheduleCheck(round: 0, slot: 0)
-        case .coldStart(let spread):
+        case .coldStart, .coldStartAt:
             var latest: Int64 = 0
             for node in 0..<n {
                 let drift = DriftRate(partsPerBillion: random.uniform(-configuration.driftSpread.partsPerBillion...configuration.driftSpread.partsPerBillion))
                 // Local clocks start anywhere: the cluster's time base is set by its cold start.
                 let oscillator = SimulatedOscillator(offset: .nanoseconds(random.uniform(0...1_000_000_000)), rate: drift)
                 oscillators.append(oscillator)
-                let on = random.uniform(0...max(0, spread.nanoseconds))
+                let on: Int64
+                switch configuration.start {
+                case .coldStart(let spread): on = random.uniform(0...max(0, spread.nanoseconds))
+                case .coldStartAt(let times): on = node < times.count ? max(0, times[node].nanoseconds) : 0
+                case .synchronized: on = 0
+                }
                 latest = max(latest, on)
                 controllers.append(NodeController(configuration: configurations[node], codec: codec,
                                                   listeningAt: oscillator.local(atTrueTime: on)))
@@ -491,11 +499,15 @@ final class SimulationRun {
 
     /// A frame reaches `node` at true time `arrival` (now, or later for a hand-over ahead of time).
     func handOver(_ frame: Int, to node: Int, arrival: Int64) {
-        let wasListening = controllers[node].status == .listening
-        if wasListening { lastStatusChange = arrival }
+        let before = controllers[node].status
         let local = oscillators[node].local(atTrueTime: arrival)
         controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffers[frame][0..<frameLengths[frame]]), at: local)
-        if wasListening { rescheduleWake(node) }  // it may have integrated, or restarted its timeout
+        // A listening node may have integrated or restarted its timeout; a cold-starting one may
+        // have met another cold-start frame (contention).
+        if before == .listening || before == .coldStarting {
+            if controllers[node].status != before { lastStatusChange = arrival }
+            rescheduleWake(node)
+        }
     }
 
     func rescheduleWake(_ node: Int) {
@@ -559,6 +571,8 @@ final class SimulationRun {
     }
 
     func powerOn(_ node: Int) {
+        retiredContentions += controllers[node].contentions
+        retiredForeignFrames += controllers[node].foreignFrames
         controllers[node].deallocate()
         controllers[node] = NodeController(configuration: configurations[node], codec: codec, listeningAt: oscillators[node].local(atTrueTime: now))
         powered[node] = true
@@ -1046,7 +1060,7 @@ final class SimulationRun {
         }
         samples.sort()
         let p99 = samples.isEmpty ? 0 : samples[min(samples.count - 1, samples.count * 99 / 100)]
-        let foreign = controllers.reduce(0) { $0 + $1.foreignFrames }
+        let foreign = controllers.reduce(0) { $0 + $1.foreignFrames } + retiredForeignFrames
         return SimulationReport(
             seed: configuration.seed, rounds: configuration.rounds, precisionBound: precision,
             lowerBound: derived.lowerBound, precisionMax: Interval(nanoseconds: samples.last ?? 0), precisionP99: Interval(nanoseconds: p99),
@@ -1054,7 +1068,8 @@ final class SimulationRun {
             reintegrationsPending: restartTime.reduce(0) { $0 + ($1 == nil ? 0 : 1) },
             startupTime: startupTime, startupBound: startupBound,
             framesSent: framesSent, framesAccepted: framesAccepted, foreignFrames: foreign, deliveries: deliveries,
-            modeChanges: modeChanges, freezeRestarts: freezeRestarts, recovered: recovered,
+            modeChanges: modeChanges, freezeRestarts: freezeRestarts,
+            coldStartContentions: controllers.reduce(0) { $0 + $1.contentions } + retiredContentions, recovered: recovered,
             violations: violations, stateHash: hash.value)
     }
 }

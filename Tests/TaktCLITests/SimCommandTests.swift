@@ -27,6 +27,20 @@ struct SimCommandTests {
         #expect(try json(other)["state_hash"] as? String != report["state_hash"] as? String)
     }
 
+    @Test func coldStartReportsTheStartupTimeAgainstItsBound() throws {
+        let path = packageRoot + "/Schedules/minimal.takt"
+        let (status, out, err) = takt("sim", path, "--rounds", "200", "--cold-start", "3ms", "--json")
+        #expect(status == 0, "\(err)")
+        let report = try json(out)
+        let startup = try #require(report["startup_ns"] as? Int), bound = try #require(report["startup_bound_ns"] as? Int)
+        #expect(startup > 0 && startup <= bound)
+        #expect(report["recovered"] as? Bool == true)
+        let (_, text, _) = takt("sim", path, "--rounds", "200", "--cold-start", "3 ms")
+        #expect(text.contains("cold start: cluster up") && text.contains("worst-case bound"))
+        #expect(takt("sim", path, "--cold-start", "3 parsecs").0 == 2)
+        #expect(takt("sim", path, "--cold-start", "soon").0 == 2)
+    }
+
     @Test func textReportAndUsageErrors() {
         let path = packageRoot + "/Schedules/tmr.takt"
         let (status, out, _) = takt("sim", path, "--rounds", "200")

@@ -1,5 +1,6 @@
-// REFERENCE.md §6: M1 (every single fault enumerated) and M2 (random in-hypothesis fault plans,
-// CI-sized here; .ci/run runs 500 seeds × 2,000 rounds of the release build).
+// REFERENCE.md §6: M1 (every single fault enumerated), M2 (random in-hypothesis fault plans,
+// CI-sized here; .ci/run runs 500 seeds × 2,000 rounds of the release build) and M3 (partitions
+// and double faults: never two operating cliques, and the cluster recovers).
 
 import Testing
 import TaktSchedule
@@ -59,6 +60,50 @@ struct CampaignTests {
             #expect(report.reintegrationsPending == 0)
         }
         #expect(faults > 200)
+    }
+
+    /// M3: every split of the cluster into two sides, for 1 and 4 rounds, and every double fault
+    /// (two simultaneous crashes, a crash with another node's omission): outside the hypothesis,
+    /// so nodes may freeze — but active nodes never keep two different views (two cliques), and
+    /// once the faults end the hosts' restarts bring every node back into one membership.
+    @Test(arguments: ["minimal.takt", "tmr.takt"])
+    func m3PartitionsAndDoubleFaultsNeverLeaveTwoCliques(_ name: String) throws {
+        let (schedule, derived) = try loadSchedule(name)
+        let n = schedule.nodes.count
+        var runs = 0
+        var scenarios: [[SimulatedFault]] = []
+        for mask in 1..<(1 << (n - 1)) {  // node n−1 always on the other side: each split once
+            let side = (0..<n).filter { mask & (1 << $0) != 0 }
+            for rounds: UInt64 in [1, 4] { scenarios.append([.partition(groups: [side], round: 10, rounds: rounds)]) }
+        }
+        for a in 0..<n {
+            for b in (a + 1)..<n {
+                scenarios.append([.crash(node: a, round: 10), .crash(node: b, round: 10),
+                                  .restart(node: a, round: 16), .restart(node: b, round: 18)])
+                scenarios.append([.crash(node: a, round: 10), .sendOmission(node: b, round: 10), .restart(node: a, round: 15)])
+            }
+        }
+        for faults in scenarios {
+            runs += 1
+            var configuration = SimulationConfiguration(seed: UInt64(runs), rounds: 90, schedule: schedule)
+            configuration.faults = faults
+            let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+            #expect(!report.violations.contains { $0.kind == .twoCliques }, "\(name) \(faults): \(report.violations.prefix(2))")
+            #expect(report.recovered, "\(name) \(faults): no single clique of every node at the end")
+        }
+        #expect(runs == (1 << (n - 1)) * 2 - 2 + n * (n - 1))
+    }
+
+    /// The clique checker is not vacuous: controllers without clique avoidance would keep both
+    /// sides of a 3–2 split running. Here the split is long enough for every node to decide.
+    @Test func aLongPartitionLeavesAtMostOneClique() throws {
+        let (schedule, derived) = try loadSchedule("tmr.takt")
+        var configuration = SimulationConfiguration(seed: 1, rounds: 200, schedule: schedule)
+        configuration.faults = [.partition(groups: [[0, 1]], round: 10, rounds: 100)]
+        configuration.restartAfterFreeze = nil  // frozen nodes stay frozen: the partition's outcome stays visible
+        let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+        #expect(!report.violations.contains { $0.kind == .twoCliques }, "\(report.violations.prefix(2))")
+        #expect(!report.recovered)  // the minority side froze for good
     }
 
     @Test func faultPlansAreDeterministicAndOneNodeAtATime() {
