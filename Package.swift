@@ -21,6 +21,10 @@ let package = Package(
         // The command-line front end as a library, so tests drive it in-process.
         .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
+        // The only module that touches Linux: clocks, sleeps, real-time set-up, UDP media (Docs/platform.md).
+        .target(name: "TaktPlatform", dependencies: ["TaktTime", "CTaktPlatform"]),
+        // Its C side: recvmmsg/sendmmsg, CMSG, ppoll, CPU sets, prctl (Swift's Glibc lacks _GNU_SOURCE).
+        .target(name: "CTaktPlatform"),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.
         .executableTarget(name: "takt-fuzz-schedule", dependencies: ["TaktSchedule", "CTaktFuzzSupport"], path: "Tools/fuzz-schedule"),
         // libFuzzer target for the frame decoder; built normally it replays files, or writes seeds.
@@ -33,6 +37,7 @@ let package = Package(
         // Test-only: counts heap allocations per thread, to prove the per-round path allocates nothing.
         .target(name: "CTaktAllocationCounter", path: "Tests/CTaktAllocationCounter"),
         .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),
     ],
     swiftLanguageModes: [.v6]
