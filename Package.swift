@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "TaktSimTests", dependencies: ["TaktSim", "TaktTime"]),
         // Test-only: counts heap allocations per thread, to prove the per-round path allocates nothing.
         .target(name: "CTaktAllocationCounter", path: "Tests/CTaktAllocationCounter"),
-        .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform"]),
         .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),
     ],
