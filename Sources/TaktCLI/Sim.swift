@@ -15,7 +15,7 @@ enum SimCommand {
         OptionSpec(["--omit"], value: "NODE@ROUND", help: "NODE's frame of ROUND reaches nobody (repeatable)"),
         OptionSpec(["--restart"], value: "NODE@ROUND", help: "restart a crashed NODE at ROUND; it integrates and rejoins (repeatable)"),
         OptionSpec(["--cold-start"], value: "SPREAD", help: "start from power-on instead of a running cluster: every node powers on within SPREAD (e.g. 5ms) and the cluster must start itself"),
-        OptionSpec(["--random-faults"], help: "add a random in-hypothesis fault plan drawn from the seed (crash/restart, omissions)"),
+        OptionSpec(["--random-faults"], help: "add a random in-hypothesis fault plan drawn from the seed (crash/restart, send and receive omissions, late sends, clock steps, babbling; one node at a time)"),
         OptionSpec(["--seeds"], value: "N", help: "run a campaign of N seeds, from --seed on, and report the worst (default 1)"),
         OptionSpec(["--trace"], value: "FILE", help: "write the run's timeline as Chrome/Perfetto trace-event JSON (first seed)"),
         OptionSpec(["--json"], help: "print the report as JSON on stdout"),
@@ -85,7 +85,7 @@ enum SimCommand {
             var run = configuration
             run.seed = seed &+ index
             if randomFaults {
-                run.faults += RandomFaultPlan.generate(seed: run.seed, nodes: schedule.nodes.count, rounds: rounds)
+                run.faults += RandomFaultPlan.generate(seed: run.seed, nodes: schedule.nodes.count, rounds: rounds, window: (derived.precision ?? .zero) + schedule.cluster.readingError)
             }
             faultCount += run.faults.count
             var lastShown: UInt64 = 0

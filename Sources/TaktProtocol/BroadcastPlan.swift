@@ -4,12 +4,13 @@
 // sent there (their origination: the destination set must be ⊆ the membership at that point),
 // and the instances whose last copy ends there (delivered at the slot's end + Π, in the order
 // (first send instant, sender, message)). Flattened into arrays indexed by position, so the
-// per-slot path only reads.
+// per-slot path only reads; a class, so that handing the plan around costs one reference count,
+// not one per array.
 
 import TaktSchedule
 import TaktTime
 
-public struct BroadcastPlan: Sendable {
+public final class BroadcastPlan: Sendable {
     public struct Copy: Sendable, Equatable {
         public var message: Int
         public var copy: Int
@@ -38,6 +39,17 @@ public struct BroadcastPlan: Sendable {
     private let copies: [Copy]
     private let origins: [Int]       // message indices
     private let completions: [Int]   // message indices, in delivery order
+    // Per message, flat (the per-slot path reads these instead of copying a MessageInfo).
+    private let sizes: [Int]
+    private let senders: [Int]
+    private let destinationSets: [MembershipVector]
+    /// The destination sets' words, contiguous: message m's words at m·wordsPerSet (cache-friendly
+    /// for the origination check every node makes in every slot).
+    private let destinationWords: [UInt64]
+    private let wordsPerSet: Int
+    private let phases: [UInt64]       // phase mod period
+    private let periods: [UInt64]
+    private let copyOffsets: [[Int64]] // round offset of each copy
 
     public init(schedule: Schedule, mode: Int) {
         let slots = schedule.modes[mode].slots
@@ -56,6 +68,14 @@ public struct BroadcastPlan: Sendable {
                                      copyPositions: positions))
         }
         messages = infos
+        sizes = infos.map(\.size)
+        senders = infos.map(\.sender)
+        destinationSets = infos.map(\.destinations)
+        wordsPerSet = (n + 63) / 64
+        destinationWords = infos.flatMap(\.destinations.words)
+        phases = infos.map { UInt64(IntegerMath.floorMod($0.phaseRounds, $0.periodRounds)) }
+        periods = infos.map { UInt64($0.periodRounds) }
+        copyOffsets = infos.map { $0.copyPositions.map(\.roundOffset) }
         let cells = Int(cycle) * slotTotal
         var copyCells = [[Copy]](repeating: [], count: cells)
         var originCells = [[Int]](repeating: [], count: cells)
@@ -119,12 +139,29 @@ public struct BroadcastPlan: Sendable {
 
     /// The round in which the instance carried by `copy` sent its first copy.
     public func firstRound(ofCopy copy: Int, message: Int, in round: UInt64) -> UInt64 {
-        round &- UInt64(messages[message].copyPositions[copy].roundOffset)  // ≤ round: offsets are < the period
+        round &- UInt64(copyOffsets[message][copy])  // ≤ round: offsets are < the period
+    }
+
+    /// The round in which the instance whose LAST copy is sent in `round` sent its first copy.
+    public func firstRound(ofInstanceCompletingIn round: UInt64, message: Int) -> UInt64 {
+        round &- UInt64(copyOffsets[message][copyOffsets[message].count - 1])
     }
 
     /// The instance number of the instance whose first copy is sent in `firstRound`.
     public func instance(message: Int, firstRound: UInt64) -> UInt64 {
-        let info = messages[message]
-        return (firstRound &- UInt64(IntegerMath.floorMod(info.phaseRounds, info.periodRounds))) / UInt64(info.periodRounds)
+        (firstRound &- phases[message]) / periods[message]
+    }
+
+    public func size(of message: Int) -> Int { sizes[message] }
+    /// The slot of the message's first copy in this mode (PRECONDITION: the mode sends it).
+    public func firstCopySlot(of message: Int) -> Int { messages[message].copyPositions[0].slot }
+    public func sender(of message: Int) -> Int { senders[message] }
+    public func isDestination(_ node: Int, of message: Int) -> Bool { destinationSets[message].contains(node) }
+    /// MARS's origination condition: every destination of `message` is in `membership`.
+    public func destinations(of message: Int, areIn membership: MembershipVector) -> Bool {
+        precondition(membership.words.count == wordsPerSet, "membership capacity ≠ node count")
+        let base = message * wordsPerSet
+        for w in 0..<wordsPerSet where destinationWords[base + w] & ~membership.words[w] != 0 { return false }
+        return true
     }
 }

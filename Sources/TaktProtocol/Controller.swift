@@ -160,6 +160,18 @@ public struct ControllerConfiguration: Sendable {
     /// The configuration of `node` of a validated schedule; `mode` is the mode a cold start begins
     /// in (default: the schedule's initial mode).
     public init(schedule: Schedule, derived: DerivedResults, node: Int, mode: Int? = nil) {
+        self.init(schedule: schedule, derived: derived, node: node, mode: mode,
+                  plans: schedule.modes.indices.map { BroadcastPlan(schedule: schedule, mode: $0) })
+    }
+
+    /// The configurations of every node, sharing one broadcast plan per mode (a simulator's many
+    /// controllers then read the same tables).
+    public static func all(schedule: Schedule, derived: DerivedResults) -> [ControllerConfiguration] {
+        let plans = schedule.modes.indices.map { BroadcastPlan(schedule: schedule, mode: $0) }
+        return schedule.nodes.indices.map { ControllerConfiguration(schedule: schedule, derived: derived, node: $0, mode: nil, plans: plans) }
+    }
+
+    private init(schedule: Schedule, derived: DerivedResults, node: Int, mode: Int?, plans: [BroadcastPlan]) {
         let initial = mode ?? schedule.initialMode
         precondition(node >= 0 && node < schedule.nodes.count && initial >= 0 && initial < schedule.modes.count)
         self.node = node
@@ -167,7 +179,7 @@ public struct ControllerConfiguration: Sendable {
         let tables = schedule.modes.indices.map { m in
             let slots = schedule.modes[m].slots
             return ModeTable(slotOffsets: slots.map(\.offset), slotLengths: slots.map(\.length), slotSenders: slots.map(\.sender),
-                             slotCarriesCState: slots.map(\.carriesCState), plan: BroadcastPlan(schedule: schedule, mode: m),
+                             slotCarriesCState: slots.map(\.carriesCState), plan: plans[m],
                              transitions: schedule.modes[m].transitions, firstOwnSlot: slots.firstIndex { $0.sender == node },
                              hasOtherSenders: slots.contains { $0.sender != node })
         }
@@ -420,7 +432,7 @@ public struct NodeController {
         let plan = table.plan
         for k in plan.copyIndices(round: round, slot: slot) {
             let copy = plan.copy(k)
-            let offset = valueOffsets[copy.message], size = plan.messages[copy.message].size
+            let offset = valueOffsets[copy.message], size = plan.size(of: copy.message)
             if copy.copy == 0 {
                 (outgoing.baseAddress! + offset).copyMemory(from: values.baseAddress! + offset, byteCount: size)
             }
@@ -657,7 +669,7 @@ public struct NodeController {
             let m = plan.origination(k)
             incomingInstance[m] = plan.instance(message: m, firstRound: round)
             incomingReceived[m] = false
-            incomingOriginValid[m] = plan.messages[m].destinations.isSubset(of: cState.membership)
+            incomingOriginValid[m] = plan.destinations(of: m, areIn: cState.membership)
         }
     }
 
@@ -669,7 +681,7 @@ public struct NodeController {
             let m = copy.message
             let first = plan.firstRound(ofCopy: copy.copy, message: m, in: round)
             guard incomingInstance[m] == plan.instance(message: m, firstRound: first), !incomingReceived[m] else { continue }
-            let size = plan.messages[m].size
+            let size = plan.size(of: m)
             guard copy.payloadOffset + size <= payload.count else { continue }
             (incoming.baseAddress! + valueOffsets[m]).copyMemory(from: payload.baseAddress! + copy.payloadOffset, byteCount: size)
             incomingReceived[m] = true
@@ -681,17 +693,15 @@ public struct NodeController {
     /// when the instance must be discarded at this node (not a destination, nothing received, a
     /// destination outside the membership at origination, or this node not active).
     public mutating func deliver(round: UInt64, slot: Int, _ body: (Delivery) -> Void) {
-        let plan = configuration.modes[mode(ofRound: round)].plan
+        let plan = round < modeStartRound ? configuration.modes[previousMode].plan : table.plan
         guard slot < plan.slotCount else { return }
         for k in plan.completionIndices(round: round, slot: slot) {
             let m = plan.completion(k)
-            let info = plan.messages[m]
-            let first = round &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
-            let instance = plan.instance(message: m, firstRound: first)
+            let instance = plan.instance(message: m, firstRound: plan.firstRound(ofInstanceCompletingIn: round, message: m))
             let mine = incomingInstance[m] == instance
-            let delivered = isActive && info.destinations.contains(configuration.node) && mine && incomingReceived[m] && incomingOriginValid[m]
+            let delivered = isActive && plan.isDestination(configuration.node, of: m) && mine && incomingReceived[m] && incomingOriginValid[m]
             body(Delivery(message: m, instance: instance, delivered: delivered,
-                          value: UnsafeRawBufferPointer(start: incoming.baseAddress! + valueOffsets[m], count: delivered ? info.size : 0)))
+                          value: UnsafeRawBufferPointer(start: incoming.baseAddress! + valueOffsets[m], count: delivered ? plan.size(of: m) : 0)))
         }
     }
 

@@ -18,7 +18,7 @@ public struct MembershipVector: Sendable, Equatable, CustomStringConvertible {
     /// The number of nodes (bits). Fixed at init.
     public let capacity: Int
     /// Bit i of the vector is bit (i % 64) of `words[i / 64]`.
-    private var words: [UInt64]
+    private(set) var words: [UInt64]  // readable within TaktProtocol (BroadcastPlan's flat copies)
 
     /// An empty vector for `capacity` nodes. PRECONDITION 1 ≤ capacity ≤ 4096. Allocates once.
     public init(capacity: Int) {

@@ -25,37 +25,47 @@ public struct EventQueue<Payload: Sendable>: Sendable {
     public var nextTime: Int64? { heap.first?.time }
 
     @inline(__always)
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        heap[a].time < heap[b].time || (heap[a].time == heap[b].time && heap[a].sequence < heap[b].sequence)
+    private static func before(_ a: Entry, _ b: Entry) -> Bool {
+        a.time < b.time || (a.time == b.time && a.sequence < b.sequence)
     }
 
     public mutating func push(_ payload: Payload, at time: Int64) {
         precondition(heap.count < capacity, "event queue capacity \(capacity) exceeded")
-        heap.append(Entry(time: time, sequence: nextSequence, payload: payload))
+        let entry = Entry(time: time, sequence: nextSequence, payload: payload)
         nextSequence &+= 1  // &+: 2^64 events never happen; wrap would only reorder ties
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !less(i, parent) { break }
-            heap.swapAt(i, parent)
-            i = parent
+        heap.append(entry)
+        // Sift up by moving parents into the hole (one store per level instead of a swap).
+        heap.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard Self.before(entry, h[parent]) else { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = entry
         }
     }
 
     public mutating func pop() -> Entry? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var smallest = i
-            if l < heap.count && less(l, smallest) { smallest = l }
-            if r < heap.count && less(r, smallest) { smallest = r }
-            if smallest == i { break }
-            heap.swapAt(i, smallest)
-            i = smallest
+        guard let last = heap.popLast() else { return nil }
+        guard !heap.isEmpty else { return last }
+        return heap.withUnsafeMutableBufferPointer { h in
+            let top = h[0]
+            // Sift `last` down from the root through the hole.
+            let count = h.count
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                if l >= count { break }
+                var child = l
+                if l + 1 < count && Self.before(h[l + 1], h[l]) { child = l + 1 }
+                guard Self.before(h[child], last) else { break }
+                h[i] = h[child]
+                i = child
+            }
+            h[i] = last
+            return top
         }
-        return top
     }
 }

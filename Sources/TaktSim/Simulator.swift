@@ -91,6 +91,7 @@ public struct SimulationConfiguration: Sendable {
     /// different receivers is then ≤ ε (REFERENCE.md §2's definition), with no systematic bias.
     public var readingError: Interval
     /// Dispatch lateness of a send, uniform in [0, maximumLateness] (measured and compensated).
+    /// A frame that arrives after its slot has ended at a receiver is lost there, as on a real bus.
     public var maximumLateness: Interval
     /// Bus faults, per frame, in parts per million: the frame is lost for every receiver, or
     /// corrupted (one bit flipped, the same for every receiver). Either is a fault of that frame.
@@ -106,7 +107,11 @@ public struct SimulationConfiguration: Sendable {
         driftSpread = schedule.cluster.drift
         initialOffsetSpread = schedule.cluster.readingError / 2
         readingError = schedule.cluster.readingError
-        maximumLateness = .microseconds(50)
+        // Dispatch lateness eats into the slot: a quarter of the shortest slot's time after
+        // propagation and reading error, and at most 50 us (a loaded general-purpose host).
+        let shortest = schedule.modes.flatMap(\.slots).map(\.length).min() ?? .microseconds(200)
+        let room = shortest - schedule.cluster.propagation - schedule.cluster.readingError
+        maximumLateness = min(.microseconds(50), max(.zero, room / 4))
         restartAfterFreeze = schedule.cluster.round * 2
         self.faults = faults
     }
@@ -168,7 +173,7 @@ public struct SimulationReport: Sendable {
 public enum Simulator {
     public static func run(schedule: Schedule, derived: DerivedResults, configuration: SimulationConfiguration,
                            trace: SimulationTrace? = nil, progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
-        let run = SimulationRun(schedule: schedule, derived: derived, configuration: configuration, trace: trace, progress: progress)
+        var run = SimulationRun(schedule: schedule, derived: derived, configuration: configuration, trace: trace, progress: progress)
         defer { run.tearDown() }
         return run.execute()
     }
@@ -187,7 +192,7 @@ struct FNV1a {
 }
 
 /// One simulation run: the event loop and the checkers' state.
-final class SimulationRun {
+struct SimulationRun {
     enum Event {
         case wake(node: Int, generation: UInt32)
         case arrival(node: Int, frame: Int, generation: UInt32)
@@ -212,6 +217,13 @@ final class SimulationRun {
     var oscillators: [SimulatedOscillator] = []
     var controllers: [NodeController] = []
     let configurations: [ControllerConfiguration]
+    // Per mode, flat copies for the hot path (no struct-of-arrays copies per slot).
+    let plans: [BroadcastPlan]
+    let slotOffsets: [[Int64]]
+    let slotEnds: [[Int64]]
+    let slotSenders: [[Int]]
+    /// Per node, the messages it sends.
+    let sentMessages: [[Int]]
     var powered: [Bool]
     var generation: [UInt32]
     /// Bumped at every power-off and power-on: frames in flight to a previous incarnation are lost.
@@ -262,6 +274,11 @@ final class SimulationRun {
     var checkScheduled = false
     var lastProgress: UInt64 = 0
     var splitChecks = 0
+    /// checkDeliveries' per-slot outcome table, reused.
+    var outcomes: [Int8] = []
+    var deliveredKeys: [UInt64] = []
+    /// Per mode and message, Δ (the schedule's delivery bound).
+    let deliveryBounds: [[Interval]]
     /// The last time a node became active or stopped being active.
     var lastStatusChange: Int64?
     var lastModeChangeRound: UInt64?
@@ -285,7 +302,13 @@ final class SimulationRun {
         self.codec = codec
         random = SimulationRandom(seed: configuration.seed)
         endTime = Int64(min(configuration.rounds, UInt64(Int64.max / 4) / UInt64(roundNs))) * roundNs
-        configurations = (0..<n).map { ControllerConfiguration(schedule: schedule, derived: derived, node: $0) }
+        configurations = ControllerConfiguration.all(schedule: schedule, derived: derived)
+        plans = configurations[0].modes.map(\.plan)
+        slotOffsets = schedule.modes.map { $0.slots.map(\.offset.nanoseconds) }
+        slotEnds = schedule.modes.map { $0.slots.map(\.end.nanoseconds) }
+        slotSenders = schedule.modes.map { $0.slots.map(\.sender) }
+        deliveryBounds = derived.modes.map { $0.messages.map(\.deliveryBound) }
+        sentMessages = schedule.nodes.indices.map { node in schedule.messages.indices.filter { schedule.messages[$0].sender == node } }
         powered = [Bool](repeating: false, count: n)
         generation = [UInt32](repeating: 0, count: n)
         incarnation = [UInt32](repeating: 0, count: n)
@@ -306,7 +329,7 @@ final class SimulationRun {
         startupBound = configuration.start == .synchronized ? nil : StartupBound.worstCase(schedule: schedule)
     }
 
-    func tearDown() {
+    mutating func tearDown() {
         for i in controllers.indices { controllers[i].deallocate() }
         for buffer in frameBuffers { buffer.deallocate() }
         sendBuffer.deallocate()
@@ -318,7 +341,7 @@ final class SimulationRun {
 
     // MARK: Set-up
 
-    func execute() -> SimulationReport {
+    mutating func execute() -> SimulationReport {
         samples.reserveCapacity(Int(min(configuration.rounds, 1_000_000)) * max(1, schedule.modes[schedule.initialMode].slots.count))
         if let trace { for node in 0..<n { trace.nodeName(node, name(node)) } }
         let everyone = MembershipVector(capacity: n, members: 0..<n)
@@ -373,7 +396,7 @@ final class SimulationRun {
     }
 
     /// Fault windows (when each node counts as faulty) and the intervals outside the hypothesis.
-    func classifyFaults() {
+    mutating func classifyFaults() {
         let r = roundNs
         let recovery = (configuration.restartAfterFreeze?.nanoseconds ?? 0) + 6 * r
         for fault in configuration.faults {
@@ -384,8 +407,13 @@ final class SimulationRun {
                     if case .restart(node, let back) = f, back > round { return back } else { return nil }
                 }.min()
                 windows.append(Window(node: node, from: at, until: restart.map { Int64($0) * r + 4 * r } ?? .max))
-            case .sendOmission(let node, _), .lateSend(let node, _, _):
+            case .sendOmission(let node, _):
                 windows.append(Window(node: node, from: at, until: at + 5 * r))
+            case .lateSend(let node, _, let delay):
+                windows.append(Window(node: node, from: at, until: at + 5 * r))
+                // Late by less than 2(Π + ε), a frame can fall inside some receivers' windows and
+                // outside others' (slightly off specification): in effect asymmetric.
+                if delay < (precision + configuration.readingError) * 2 { outside.append((at, at + 5 * r)) }
             case .asymmetric(let node, _, _):
                 windows.append(Window(node: node, from: at, until: at + 5 * r))
                 outside.append((at, at + 5 * r))
@@ -411,14 +439,14 @@ final class SimulationRun {
 
     var startupBoundNs: Int64? { StartupBound.worstCase(schedule: schedule).nanoseconds }
 
-    func faulty(_ node: Int, at t: Int64) -> Bool {
+    mutating func faulty(_ node: Int, at t: Int64) -> Bool {
         for w in windows where w.node == node && w.from <= t && t <= w.until { return true }
         return false
     }
 
     /// Within 2 rounds of a fault's start or end, while the cluster starts, or within 3 rounds of a
     /// node joining or leaving (integration, cold start, freeze), views may differ.
-    func disturbed(_ t: Int64) -> Bool {
+    mutating func disturbed(_ t: Int64) -> Bool {
         if let change = lastStatusChange, t <= change + 3 * roundNs { return true }
         if let last = lastPowerOn, startupTime == nil || t <= last + (startupTime?.nanoseconds ?? 0) + 2 * roundNs { return true }
         for w in windows where w.from <= t && t <= (w.until == .max ? w.from : w.until) + 2 * roundNs { return true }
@@ -426,16 +454,16 @@ final class SimulationRun {
     }
 
     /// At most max(1, k) faulty nodes, and no fault outside the hypothesis (asymmetric, partition).
-    func withinHypothesis(_ t: Int64) -> Bool {
+    mutating func withinHypothesis(_ t: Int64) -> Bool {
         for o in outside where o.from <= t && t <= o.until { return false }
         var count = 0
         for node in 0..<n where faulty(node, at: t) { count += 1 }
         return count <= max(1, schedule.cluster.faultTolerance)
     }
 
-    func correct(_ node: Int) -> Bool { powered[node] && controllers[node].isActive && !faulty(node, at: now) }
+    mutating func correct(_ node: Int) -> Bool { powered[node] && controllers[node].isActive && !faulty(node, at: now) }
 
-    func refreshNextFaultTime() {
+    mutating func refreshNextFaultTime() {
         // Fault events are in the queue; this bound only gates hand-over of arrivals.
         nextFaultTime = .max
         for fault in configuration.faults {
@@ -446,7 +474,7 @@ final class SimulationRun {
 
     // MARK: The loop
 
-    func loop() {
+    mutating func loop() {
         while let entry = queue.pop() {
             if entry.time > endTime { break }
             now = entry.time
@@ -487,7 +515,7 @@ final class SimulationRun {
         }
     }
 
-    func scheduleWake(_ node: Int) {
+    mutating func scheduleWake(_ node: Int) {
         guard powered[node], let (at, _) = controllers[node].nextAction() else {
             nextWake[node] = .max
             return
@@ -498,7 +526,7 @@ final class SimulationRun {
     }
 
     /// A frame reaches `node` at true time `arrival` (now, or later for a hand-over ahead of time).
-    func handOver(_ frame: Int, to node: Int, arrival: Int64) {
+    mutating func handOver(_ frame: Int, to node: Int, arrival: Int64) {
         let before = controllers[node].status
         let local = oscillators[node].local(atTrueTime: arrival)
         controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffers[frame][0..<frameLengths[frame]]), at: local)
@@ -510,12 +538,12 @@ final class SimulationRun {
         }
     }
 
-    func rescheduleWake(_ node: Int) {
+    mutating func rescheduleWake(_ node: Int) {
         generation[node] &+= 1
         scheduleWake(node)
     }
 
-    func wake(_ node: Int) {
+    mutating func wake(_ node: Int) {
         let wasActive = controllers[node].isActive
         defer { if controllers[node].isActive != wasActive { lastStatusChange = now } }
         guard let (at, action) = controllers[node].nextAction() else { return }
@@ -554,7 +582,7 @@ final class SimulationRun {
         scheduleWake(node)
     }
 
-    func frozeNow(_ node: Int, reason: String) {
+    mutating func frozeNow(_ node: Int, reason: String) {
         guard !wasFrozen[node] else { return }
         wasFrozen[node] = true
         if let delay = configuration.restartAfterFreeze {
@@ -565,12 +593,12 @@ final class SimulationRun {
         }
     }
 
-    func disturbedByStartup(_ t: Int64) -> Bool {
+    mutating func disturbedByStartup(_ t: Int64) -> Bool {
         guard let last = lastPowerOn else { return false }
         return startupTime == nil || t <= last + startupTime!.nanoseconds + 2 * roundNs
     }
 
-    func powerOn(_ node: Int) {
+    mutating func powerOn(_ node: Int) {
         retiredContentions += controllers[node].contentions
         retiredForeignFrames += controllers[node].foreignFrames
         controllers[node].deallocate()
@@ -584,22 +612,23 @@ final class SimulationRun {
 
     // MARK: Sending
 
-    func pattern(message m: Int, round: UInt64, size: Int) {
+    /// The value of instance (m, first round): a pattern the checkers can recompute.
+    static func pattern(message m: Int, round: UInt64, size: Int, into buffer: UnsafeMutableRawBufferPointer) {
         var word = (round &* 1_000_003) ^ UInt64(m)  // &*: a hash, wrap intended
         for i in 0..<size {
-            valueBuffer[i] = UInt8(truncatingIfNeeded: word)
+            buffer[i] = UInt8(truncatingIfNeeded: word)
             word = (word >> 8) | (word << 56)
         }
     }
 
-    func transmit(_ node: Int, round: UInt64, slot: Int, planned: LocalInstant) {
+    mutating func transmit(_ node: Int, round: UInt64, slot: Int, planned: LocalInstant) {
         let lateness = random.uniform(0...configuration.maximumLateness.nanoseconds)
         var sendTime = now + lateness
         let measured = oscillators[node].local(atTrueTime: sendTime) - planned
-        let plan = configurations[node].modes[controllers[node].cState.mode].plan
-        for m in plan.messages.indices where plan.messages[m].sender == node {
-            let size = plan.messages[m].size
-            pattern(message: m, round: round, size: size)
+        let plan = plans[controllers[node].cState.mode]
+        for m in sentMessages[node] {
+            let size = plan.size(of: m)
+            SimulationRun.pattern(message: m, round: round, size: size, into: valueBuffer)
             controllers[node].write(message: m, UnsafeRawBufferPointer(rebasing: valueBuffer[0..<size]))
         }
         let length = controllers[node].transmit(round: round, slot: slot, lateness: measured, into: sendBuffer)
@@ -653,23 +682,23 @@ final class SimulationRun {
         return (Int64(r) * roundNs, Int64(r + k) * roundNs, group)
     }
 
-    func receiveOmitted(_ node: Int, at t: Int64) -> Bool {
+    mutating func receiveOmitted(_ node: Int, at t: Int64) -> Bool {
         for f in receiveOmissions where f.node == node && f.from <= t && t < f.until { return true }
         return false
     }
 
-    func isBabbling(_ node: Int, at t: Int64) -> Bool {
+    mutating func isBabbling(_ node: Int, at t: Int64) -> Bool {
         for f in babblers where f.node == node && f.from <= t && t < f.until { return true }
         return false
     }
 
     /// A frame fault of the bus or the sender: the sender counts as faulty for 5 rounds.
-    func frameFault(_ sender: Int, at t: Int64) {
+    mutating func frameFault(_ sender: Int, at t: Int64) {
         if faultTime[sender] == nil { faultTime[sender] = t }
         windows.append(Window(node: sender, from: t, until: t + 5 * roundNs))
     }
 
-    func allocateFrame(copying bytes: UnsafeRawBufferPointer) -> Int {
+    mutating func allocateFrame(copying bytes: UnsafeRawBufferPointer) -> Int {
         let index: Int
         if let free = freeFrames.popLast() {
             index = free
@@ -685,13 +714,13 @@ final class SimulationRun {
         return index
     }
 
-    func releaseFrame(_ frame: Int) {
+    mutating func releaseFrame(_ frame: Int) {
         frameReferences[frame] -= 1
         if frameReferences[frame] == 0 { freeFrames.append(frame) }
     }
 
     /// The frame in `sendBuffer[0..<length]` leaves `sender` at true time `sendTime`.
-    func broadcast(from sender: Int, length: Int, at sendTime: Int64) {
+    mutating func broadcast(from sender: Int, length: Int, at sendTime: Int64) {
         var lost = false
         for f in sendOmissions where f.node == sender && f.from <= sendTime && sendTime < f.until { lost = true }
         if configuration.busLossPerMillion > 0 && random.chance(partsPerMillion: configuration.busLossPerMillion) { lost = true }
@@ -735,7 +764,7 @@ final class SimulationRun {
     }
 
     /// A babbling node sends its last frame again in the middle of the next slot (another node's).
-    func babble(_ node: Int, round: UInt64, slot: Int) {
+    mutating func babble(_ node: Int, round: UInt64, slot: Int) {
         let table = configurations[node].modes[controllers[node].cState.mode]
         let next = (slot + 1) % max(1, table.slotLengths.count)
         guard table.slotSenders[next] != node else { return }
@@ -748,7 +777,7 @@ final class SimulationRun {
 
     // MARK: Faults
 
-    func applyFault(_ index: Int) {
+    mutating func applyFault(_ index: Int) {
         if index < 0 {  // cold start: power-on
             let node = -1 - index
             trace?.instant("power on " + name(node), node: nil, at: now)
@@ -789,7 +818,7 @@ final class SimulationRun {
         }
     }
 
-    func traceOutcome(_ trace: SimulationTrace, _ outcome: SlotOutcome, node: Int, membershipBefore before: MembershipVector?) {
+    mutating func traceOutcome(_ trace: SimulationTrace, _ outcome: SlotOutcome, node: Int, membershipBefore before: MembershipVector?) {
         switch outcome {
         case .correct, .notJudged: break
         case .missing(let s): trace.instant("missing frame of " + name(s), node: node, at: now)
@@ -803,20 +832,20 @@ final class SimulationRun {
         }
     }
 
-    func record(_ kind: SimulationViolation.Kind, round: UInt64, slot: Int, _ detail: String) {
+    mutating func record(_ kind: SimulationViolation.Kind, round: UInt64, slot: Int, _ detail: String) {
         violations.append(SimulationViolation(kind: kind, round: round, slot: slot, time: now, detail: detail))
     }
 
     // MARK: Checkers
 
     /// The lowest-index correct active node, whose clock paces the checks.
-    func pickTimekeeper() -> Int? {
+    mutating func pickTimekeeper() -> Int? {
         for node in 0..<n where correct(node) { return node }
         for node in 0..<n where powered[node] && controllers[node].isActive { return node }
         return nil
     }
 
-    func resumeChecks() {
+    mutating func resumeChecks() {
         guard let tk = pickTimekeeper(), let (_, action) = controllers[tk].nextAction() else { return }
         timekeeper = tk
         var round: UInt64, slot: Int
@@ -829,17 +858,16 @@ final class SimulationRun {
         // The slot before the cursor may still be pending at other nodes: check from there.
         if slot > 0 { slot -= 1 } else if round > 0 {
             round -= 1
-            slot = schedule.modes[controllers[tk].mode(ofRound: round)].slots.count - 1
+            slot = slotEnds[controllers[tk].mode(ofRound: round)].count - 1
         }
         scheduleCheck(round: round, slot: slot)
     }
 
-    func scheduleCheck(round: UInt64, slot: Int) {
+    mutating func scheduleCheck(round: UInt64, slot: Int) {
         guard let tk = timekeeper else { return }
-        let mode = controllers[tk].mode(ofRound: round)
-        let slots = schedule.modes[mode].slots
-        guard slot < slots.count else { return }
-        let end = ClusterInstant(nanoseconds: Int64(round) * roundNs + slots[slot].end.nanoseconds) + precision
+        let ends = slotEnds[controllers[tk].mode(ofRound: round)]
+        guard slot < ends.count else { return }
+        let end = ClusterInstant(nanoseconds: Int64(round) * roundNs + ends[slot]) + precision
         let t = oscillators[tk].trueTime(atLocal: controllers[tk].clock.localTime(at: end))
         checkRound = round
         checkSlot = slot
@@ -847,15 +875,15 @@ final class SimulationRun {
         queue.push(.check, at: max(now, t))
     }
 
-    func check() {
+    mutating func check() {
         timekeeper = pickTimekeeper()
         guard let tk = timekeeper else { return }
         let r = checkRound, s = checkSlot
         let mode = controllers[tk].mode(ofRound: r)
-        let slots = schedule.modes[mode].slots
-        guard s < slots.count else { return }
-        let sender = slots[s].sender
-        let lastSlot = s == slots.count - 1
+        let senders = slotSenders[mode]
+        guard s < senders.count else { return }
+        let sender = senders[s]
+        let lastSlot = s == senders.count - 1
 
         // Precision and monotonicity among the correct nodes, at this instant.
         var lo = Int64.max, hi = Int64.min
@@ -908,11 +936,11 @@ final class SimulationRun {
         if let last = lastPowerOn, startupTime == nil, now >= last { checkStartup(round: r, slot: s, lastPowerOn: last) }
 
         // Next slot.
-        if s + 1 < slots.count { scheduleCheck(round: r, slot: s + 1) } else { scheduleCheck(round: r + 1, slot: 0) }
+        if s + 1 < senders.count { scheduleCheck(round: r, slot: s + 1) } else { scheduleCheck(round: r + 1, slot: 0) }
     }
 
     /// End of a round: membership agreement and validity, mode agreement, and at most one clique.
-    func checkViews(round r: UInt64, slot s: Int) {
+    mutating func checkViews(round r: UInt64, slot s: Int) {
         var reference: MembershipVector?
         var referenceMode = 0
         let quiet = !disturbed(now)
@@ -948,7 +976,7 @@ final class SimulationRun {
         }
     }
 
-    func checkStartup(round r: UInt64, slot s: Int, lastPowerOn: Int64) {
+    mutating func checkStartup(round r: UInt64, slot s: Int, lastPowerOn: Int64) {
         var view: MembershipVector?
         for node in 0..<n where powered[node] && !faulty(node, at: now) {
             guard controllers[node].isActive else { return }
@@ -965,71 +993,90 @@ final class SimulationRun {
         }
     }
 
-    func checkDeliveries(round r: UInt64, slot s: Int, mode: Int) {
-        guard let tk = timekeeper else { return }
-        let plan = configurations[tk].modes[mode].plan
+    mutating func checkDeliveries(round r: UInt64, slot s: Int, mode: Int) {
+        let plan = plans[mode]
         let completing = plan.completionIndices(round: r, slot: s)
         guard !completing.isEmpty else { return }
-        let messageAnalysis = derived.modes[mode].messages
-        let slots = schedule.modes[mode].slots
         // Δ: the delivery instant (slot end + Π) minus the first copy's start is the schedule's bound.
         for k in completing {
             let m = plan.completion(k)
-            let info = plan.messages[m]
-            let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
-            let firstSlot = info.copyPositions[0].slot
-            let delta = Interval(nanoseconds: (Int64(r) - Int64(firstRound)) * roundNs) + slots[s].end + precision - slots[firstSlot].offset
-            if delta != messageAnalysis[m].deliveryBound {
-                record(.broadcastTermination, round: r, slot: s, "message \(schedule.messages[m].name) delivered \(delta) after its first send, Δ = \(messageAnalysis[m].deliveryBound)")
+            let firstRound = plan.firstRound(ofInstanceCompletingIn: r, message: m)
+            let delta = Interval(nanoseconds: (Int64(r) - Int64(firstRound)) * roundNs + slotEnds[mode][s] - slotOffsets[mode][plan.firstCopySlot(of: m)]) + precision
+            let bound = deliveryBounds[mode][m]
+            if delta != bound {
+                record(.broadcastTermination, round: r, slot: s, "message \(schedule.messages[m].name) delivered \(delta) after its first send, Δ = \(bound)")
             }
         }
-        // outcome[i·n + node]: -1 not asked, 0 discarded, 1 delivered.
-        var outcome = [Int8](repeating: -1, count: completing.count * n)
+        // outcome[i·n + node]: -1 not asked, 0 discarded, 1 delivered (a reused buffer). The
+        // callback touches only locals (the controller is being accessed); findings are recorded after.
+        let cells = completing.count * n
+        if outcomes.count < cells { outcomes = [Int8](repeating: -1, count: cells) }
+        for i in 0..<cells { outcomes[i] = -1 }
+        var outcome = outcomes
+        outcomes = []
+        defer { outcomes = outcome }
+        var findings: [(SimulationViolation.Kind, String)] = []
+        var keys = deliveredKeys
+        deliveredKeys = []
+        let values = valueBuffer
+        let currentEpoch = epoch
         for node in 0..<n where powered[node] && controllers[node].status != .listening {
             var i = 0
+            keys.removeAll(keepingCapacity: true)
             controllers[node].deliver(round: r, slot: s) { d in
                 defer { i += 1 }
                 guard i < completing.count else { return }
                 outcome[i * n + node] = d.delivered ? 1 : 0
                 guard d.delivered else { return }
-                deliveries += 1
-                let m = d.message, info = plan.messages[m]
-                let key = epoch << 56 | UInt64(m) << 40 | d.instance
-                if !delivered[node].insert(key).inserted {
-                    record(.broadcastIntegrity, round: r, slot: s, "\(name(node)) delivered \(schedule.messages[m].name)#\(d.instance) twice")
+                let m = d.message
+                keys.append(currentEpoch << 56 | UInt64(m) << 40 | d.instance)
+                let size = plan.size(of: m)
+                SimulationRun.pattern(message: m, round: plan.firstRound(ofInstanceCompletingIn: r, message: m), size: size, into: values)
+                if !d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: values[0..<size])) {
+                    findings.append((.broadcastIntegrity, "node \(node) delivered a value of message \(m) #\(d.instance) that was never sent"))
                 }
-                let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
-                pattern(message: m, round: firstRound, size: info.size)
-                if !d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: valueBuffer[0..<info.size])) {
-                    record(.broadcastIntegrity, round: r, slot: s, "\(name(node)) delivered a value of \(schedule.messages[m].name)#\(d.instance) that was never sent")
+            }
+            deliveries += keys.count
+            for key in keys {
+                if !delivered[node].insert(key).inserted {
+                    findings.append((.broadcastIntegrity, "node \(node) delivered message \(key >> 40 & 0xFFFF) #\(key & 0xFF_FFFF_FFFF) twice"))
                 }
                 deliveryLog[node].append(key)
             }
         }
+        deliveredKeys = keys
+        for (kind, detail) in findings { record(kind, round: r, slot: s, detail) }
         let hypothesis = withinHypothesis(now), quiet = !disturbed(now)
         for (i, k) in completing.enumerated() {
             let m = plan.completion(k)
-            let info = plan.messages[m]
-            let firstRound = r &- UInt64(info.copyPositions[info.copies - 1].roundOffset)
+            let sender = plan.sender(of: m)
+            let firstRound = plan.firstRound(ofInstanceCompletingIn: r, message: m)
             let originTime = now - Int64(r - min(r, firstRound)) * roundNs - roundNs
-            let destinations = (0..<n).filter { info.destinations.contains($0) && correct($0) }
-            let yes = destinations.filter { outcome[i * n + $0] == 1 }
-            if !yes.isEmpty && yes.count != destinations.count && hypothesis {
-                record(.broadcastAgreement, round: r, slot: s, "\(schedule.messages[m].name) delivered at \(yes.map(name)) but not at every correct destination")
+            var destinations = 0, yes = 0, allDestinationsCorrect = true
+            for node in 0..<n where plan.isDestination(node, of: m) {
+                let ok = correct(node)
+                if ok {
+                    destinations += 1
+                    if outcome[i * n + node] == 1 { yes += 1 }
+                }
+                if !ok || faulty(node, at: originTime) { allDestinationsCorrect = false }
+            }
+            if yes > 0 && yes != destinations && hypothesis {
+                let at = (0..<n).filter { plan.isDestination($0, of: m) && correct($0) && outcome[i * n + $0] == 1 }.map(name)
+                record(.broadcastAgreement, round: r, slot: s, "\(schedule.messages[m].name) delivered at \(at) but not at every correct destination")
             }
             // Validity (MARS): a correct sender's instance whose whole destination set was correct
             // at origination is delivered at every destination.
-            let senderCorrect = correct(info.sender) && !faulty(info.sender, at: originTime)
-            let allDestinationsCorrect = (0..<n).allSatisfy { !info.destinations.contains($0) || (correct($0) && !faulty($0, at: originTime)) }
-            if senderCorrect && allDestinationsCorrect && yes.count != destinations.count && quiet && !disturbed(originTime) {
-                record(.broadcastValidity, round: r, slot: s, "\(schedule.messages[m].name) of correct \(name(info.sender)) not delivered at every correct destination")
+            let senderCorrect = correct(sender) && !faulty(sender, at: originTime)
+            if senderCorrect && allDestinationsCorrect && yes != destinations && quiet && !disturbed(originTime) {
+                record(.broadcastValidity, round: r, slot: s, "\(schedule.messages[m].name) of correct \(name(sender)) not delivered at every correct destination")
             }
         }
     }
 
     // MARK: Report
 
-    func finish() -> SimulationReport {
+    mutating func finish() -> SimulationReport {
         now = max(now, endTime)
         // Total order: any two nodes deliver the instances they both delivered in the same order
         // (every node against node 0's log beyond 16 nodes, to stay linear).

@@ -13,8 +13,10 @@
 // requires N ≥ 3k + 1 (Dolev, Halpern & Strong) for the precision bound Π of `PrecisionBound` to
 // hold. With fewer values than 2k + 1 no value survives and there is no correction (nil).
 //
-// The in-place variant runs once per round on the hot path: it allocates nothing (insertion sort
-// over the caller's buffer, N is small) and never traps for any Int64 deviations (sums in Int128).
+// The in-place variant runs once per round on the hot path: it allocates nothing and never traps
+// for any Int64 deviations (sums in Int128). It does not sort: k + 1 passes of selection move the
+// k + 1 smallest values to the front and the k + 1 largest to the back, O(N·k) — for a 256-node
+// cluster with k = 1, about 500 comparisons instead of an insertion sort's ~16,000.
 
 /// Which convergence function a cluster uses; the raw value is its schedule spelling.
 public enum ConvergenceFunction: String, Sendable, CaseIterable {
@@ -27,16 +29,17 @@ public enum ConvergenceFunction: String, Sendable, CaseIterable {
 /// The convergence functions (unit of inputs and result: `Interval`, ns). Never trap on values;
 /// PRECONDITION k ≥ 0.
 public enum Convergence {
-    /// Sorts `values` in place (ascending, insertion sort, no heap allocation), drops the `k` smallest
-    /// and `k` largest, and returns FTA (mean, truncated toward zero) or FTM ((min + max)/2, truncated
-    /// toward zero) of the rest. Returns nil when `values.count <= 2k`.
-    /// Never traps for any Int64 inputs (sums in Int128); PRECONDITION `k >= 0`.
+    /// Reorders `values` in place (no heap allocation) so that positions 0...k hold the k + 1
+    /// smallest in ascending order and positions count−k−1..<count the k + 1 largest in ascending
+    /// order, drops the `k` smallest and `k` largest, and returns FTA (mean, truncated toward zero)
+    /// or FTM ((min + max)/2, truncated toward zero) of the rest. Returns nil when
+    /// `values.count <= 2k`. Never traps for any Int64 inputs (sums in Int128); PRECONDITION `k >= 0`.
     public static func correction(_ function: ConvergenceFunction, sortingInPlace values: UnsafeMutableBufferPointer<Interval>,
                                   discarding k: Int) -> Interval? {
         precondition(k >= 0, "the number of discarded values at each end must be non-negative")
-        insertionSort(values)
         let count = values.count
         guard count - k > k else { return nil }  // count - k cannot overflow: both are non-negative
+        selectExtremes(values, k + 1)
         let low = k
         let high = count - k - 1
         switch function {
@@ -59,8 +62,31 @@ public enum Convergence {
         return copy.withUnsafeMutableBufferPointer { correction(function, sortingInPlace: $0, discarding: k) }
     }
 
-    /// Stable ascending insertion sort: O(n²), no allocation, fine for the N ≤ a few dozen clocks of a
-    /// cluster. (The stdlib `sort` may allocate a temporary buffer.)
+    /// Moves the `m` smallest values to positions 0..<m (ascending) and, among the rest, the `m`
+    /// largest to positions count−m..<count (ascending). O(count·m), no allocation. When
+    /// count < 2m the two ends overlap and the whole buffer ends up sorted.
+    static func selectExtremes(_ values: UnsafeMutableBufferPointer<Interval>, _ m: Int) {
+        let count = values.count
+        if count <= 2 * m { insertionSort(values); return }
+        for i in 0..<m {  // smallest first
+            var best = i
+            for j in (i + 1)..<count where values[j] < values[best] { best = j }
+            values.swapAt(i, best)
+        }
+        for i in 0..<m {  // then the largest, filling from the back
+            let slot = count - 1 - i
+            var best = slot
+            var j = m
+            while j < slot {
+                if values[j] > values[best] { best = j }
+                j += 1
+            }
+            values.swapAt(slot, best)
+        }
+    }
+
+    /// Stable ascending insertion sort: O(n²), no allocation, for short buffers. (The stdlib `sort`
+    /// may allocate a temporary buffer.)
     static func insertionSort(_ values: UnsafeMutableBufferPointer<Interval>) {
         guard values.count > 1 else { return }
         for next in 1..<values.count {

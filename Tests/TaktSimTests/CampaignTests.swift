@@ -53,7 +53,7 @@ struct CampaignTests {
         var faults = 0
         for seed: UInt64 in 1...25 {
             var configuration = SimulationConfiguration(seed: seed, rounds: 600, schedule: schedule)
-            configuration.faults = RandomFaultPlan.generate(seed: seed, nodes: schedule.nodes.count, rounds: 600)
+            configuration.faults = RandomFaultPlan.generate(seed: seed, nodes: schedule.nodes.count, rounds: 600, window: (derived.precision ?? .zero) + schedule.cluster.readingError)
             faults += configuration.faults.count
             let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
             #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.prefix(2))")
@@ -107,26 +107,33 @@ struct CampaignTests {
     }
 
     @Test func faultPlansAreDeterministicAndOneNodeAtATime() {
-        let a = RandomFaultPlan.generate(seed: 42, nodes: 5, rounds: 2_000)
-        #expect(a == RandomFaultPlan.generate(seed: 42, nodes: 5, rounds: 2_000))
-        #expect(a != RandomFaultPlan.generate(seed: 43, nodes: 5, rounds: 2_000))
+        let a = RandomFaultPlan.generate(seed: 42, nodes: 5, rounds: 4_000)
+        #expect(a == RandomFaultPlan.generate(seed: 42, nodes: 5, rounds: 4_000))
+        #expect(a != RandomFaultPlan.generate(seed: 43, nodes: 5, rounds: 4_000))
         // Windows never overlap: each fault starts after the previous one's repair.
         var lastEnd: UInt64 = 0
+        var kinds = Set<String>()
         var i = 0
         while i < a.count {
+            let start: UInt64, end: UInt64
             switch a[i] {
             case .crash(_, let at):
-                #expect(at > lastEnd)
-                if case .restart(_, let back) = a[i + 1] { lastEnd = back + 3 }
-                i += 2
-            case .sendOmission(_, let at):
-                #expect(at > lastEnd)
-                lastEnd = at + 4
+                guard case .restart(_, let back) = a[i + 1] else { Issue.record("crash without restart"); return }
+                (start, end) = (at, back + 3)
                 i += 1
+            case .sendOmission(_, let at), .lateSend(_, let at, _): (start, end) = (at, at + 4)
+            case .receiveOmission(_, let at, let k): (start, end) = (at, at + k + 7)
+            case .clockStep(_, let at, _): (start, end) = (at, at + 7)
+            case .babbling(_, let at, let k): (start, end) = (at, at + k + 1)
             default:
                 Issue.record("unexpected fault \(a[i])")
-                i += 1
+                (start, end) = (lastEnd + 1, lastEnd + 1)
             }
+            kinds.insert("\(a[i])".prefix { $0 != "(" }.description)
+            #expect(start > lastEnd, "\(a[i]) starts before the previous fault is repaired")
+            lastEnd = end
+            i += 1
         }
+        #expect(kinds.count == 6, "\(kinds)")
     }
 }
