@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Simulator throughput and the protocol's per-slot cost (Docs/benchmarks.md).
 #
-#   Tools/bench-sim.sh [ROUNDS_PER_RUN]
+#   Tools/bench-sim.sh [ROUNDS]      (each cluster runs ROUNDS·64/N rounds: about the same work)
 #
 # 1. Throughput: for clusters of 4, 16, 64 and 256 nodes (written by `takt gen`, one state message
 #    per node), runs `takt sim` pinned to one core and prints frame receptions per second
@@ -16,7 +16,7 @@ dir="$(mktemp -d)"
 echo "throughput (release, taskset -c 0, median of 3):"
 for nodes in 4 16 64 256; do
   .build/release/takt gen --nodes "$nodes" --tasks 0 -o "$dir/g$nodes.takt" 2>/dev/null
-  r=$(( rounds * 16 / nodes )); [ "$r" -ge 20 ] || r=20
+  r=$(( rounds * 64 / nodes )); [ "$r" -ge 20 ] || r=20
   results=()
   for _ in 1 2 3; do
     start=$(date +%s%N)

@@ -270,6 +270,7 @@ public struct NodeController {
     private var outgoing: UnsafeMutableRawBufferPointer      // snapshot at the first copy
     private var incoming: UnsafeMutableRawBufferPointer      // the received instance's value
     private var incomingInstance: UnsafeMutableBufferPointer<UInt64>
+    private var outgoingInstance: UnsafeMutableBufferPointer<UInt64>     // the instance `outgoing` holds
     private var incomingReceived: UnsafeMutableBufferPointer<Bool>
     private var incomingOriginValid: UnsafeMutableBufferPointer<Bool>
     private var payloadScratch: UnsafeMutableRawBufferPointer
@@ -314,6 +315,8 @@ public struct NodeController {
         let messageCount = max(offsets.count, 1)
         incomingInstance = .allocate(capacity: messageCount)
         incomingInstance.initialize(repeating: .max)
+        outgoingInstance = .allocate(capacity: messageCount)
+        outgoingInstance.initialize(repeating: .max)
         incomingReceived = .allocate(capacity: messageCount)
         incomingReceived.initialize(repeating: false)
         incomingOriginValid = .allocate(capacity: messageCount)
@@ -341,6 +344,7 @@ public struct NodeController {
         outgoing.deallocate()
         incoming.deallocate()
         incomingInstance.deallocate()
+        outgoingInstance.deallocate()
         incomingReceived.deallocate()
         incomingOriginValid.deallocate()
         payloadScratch.deallocate()
@@ -433,8 +437,13 @@ public struct NodeController {
         for k in plan.copyIndices(round: round, slot: slot) {
             let copy = plan.copy(k)
             let offset = valueOffsets[copy.message], size = plan.size(of: copy.message)
-            if copy.copy == 0 {
+            let instance = plan.instance(message: copy.message, firstRound: plan.firstRound(ofCopy: copy.copy, message: copy.message, in: round))
+            // The value is frozen at the instance's first copy. A node that (re)joined after that
+            // copy's slot freezes its current value at the first copy it does send: every receiver
+            // still gets one value per instance, one the application wrote.
+            if copy.copy == 0 || outgoingInstance[copy.message] != instance {
                 (outgoing.baseAddress! + offset).copyMemory(from: values.baseAddress! + offset, byteCount: size)
+                outgoingInstance[copy.message] = instance
             }
             (payloadScratch.baseAddress! + copy.payloadOffset).copyMemory(from: outgoing.baseAddress! + offset, byteCount: size)
         }

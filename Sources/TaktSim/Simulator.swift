@@ -1030,9 +1030,18 @@ struct SimulationRun {
                 guard d.delivered else { return }
                 let m = d.message
                 keys.append(currentEpoch << 56 | UInt64(m) << 40 | d.instance)
+                // The sender's application wrote pattern(m, x) before its frame of round x; the
+                // instance carries the value of its first copy's round, or — from a sender that
+                // joined after that copy — of the round of the first copy it sent.
                 let size = plan.size(of: m)
-                SimulationRun.pattern(message: m, round: plan.firstRound(ofInstanceCompletingIn: r, message: m), size: size, into: values)
-                if !d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: values[0..<size])) {
+                var written = false
+                var x = plan.firstRound(ofInstanceCompletingIn: r, message: m)
+                while !written && x <= r {
+                    SimulationRun.pattern(message: m, round: x, size: size, into: values)
+                    written = d.value.elementsEqual(UnsafeRawBufferPointer(rebasing: values[0..<size]))
+                    x += 1
+                }
+                if !written {
                     findings.append((.broadcastIntegrity, "node \(node) delivered a value of message \(m) #\(d.instance) that was never sent"))
                 }
             }

@@ -62,6 +62,21 @@ struct CampaignTests {
         #expect(faults > 200)
     }
 
+    /// M2 on the schedules with multi-copy and multi-rate messages and two modes: a sender that
+    /// rejoins between two copies of an instance must still give every receiver one written value
+    /// (seed 2 of multirate once delivered a never-written value here).
+    @Test(arguments: ["multirate.takt", "modes.takt"])
+    func m2OnMultiCopyAndMultiModeSchedules(_ name: String) throws {
+        let (schedule, derived) = try loadSchedule(name)
+        for seed: UInt64 in 1...10 {
+            var configuration = SimulationConfiguration(seed: seed, rounds: 500, schedule: schedule)
+            configuration.faults = RandomFaultPlan.generate(seed: seed, nodes: schedule.nodes.count, rounds: 500,
+                                                            window: (derived.precision ?? .zero) + schedule.cluster.readingError)
+            let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+            #expect(report.violations.isEmpty, "\(name) seed \(seed): \(report.violations.prefix(2))")
+        }
+    }
+
     /// M3: every split of the cluster into two sides, for 1 and 4 rounds, and every double fault
     /// (two simultaneous crashes, a crash with another node's omission): outside the hypothesis,
     /// so nodes may freeze — but active nodes never keep two different views (two cliques), and
