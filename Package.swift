@@ -19,12 +19,14 @@ let package = Package(
         // The deterministic simulator (stdlib only as well: one seeded PRNG, no clocks, no threads).
         .target(name: "TaktSim", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
         // The command-line front end as a library, so tests drive it in-process.
-        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim"]),
+        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim", "TaktProtocol", "TaktPlatform", "TaktRuntime"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // The only module that touches Linux: clocks, sleeps, real-time set-up, UDP media (Docs/platform.md).
         .target(name: "TaktPlatform", dependencies: ["TaktTime", "CTaktPlatform"]),
         // Its C side: recvmmsg/sendmmsg, CMSG, ppoll, CPU sets, prctl (Swift's Glibc lacks _GNU_SOURCE).
         .target(name: "CTaktPlatform"),
+        // The real runtime: the periodic executive driving TaktProtocol over a TaktPlatform medium.
+        .target(name: "TaktRuntime", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol", "TaktPlatform"]),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.
         .executableTarget(name: "takt-fuzz-schedule", dependencies: ["TaktSchedule", "CTaktFuzzSupport"], path: "Tools/fuzz-schedule"),
         // libFuzzer target for the frame decoder; built normally it replays files, or writes seeds.
@@ -36,8 +38,9 @@ let package = Package(
         .testTarget(name: "TaktSimTests", dependencies: ["TaktSim", "TaktTime"]),
         // Test-only: counts heap allocations per thread, to prove the per-round path allocates nothing.
         .target(name: "CTaktAllocationCounter", path: "Tests/CTaktAllocationCounter"),
-        .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform"]),
+        .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform", "TaktRuntime"]),
         .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
+        .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),
     ],
     swiftLanguageModes: [.v6]

@@ -235,6 +235,8 @@ public struct NodeController {
     // Per-round state, sized at init.
     private var deviations: UnsafeMutableBufferPointer<Interval>
     private var deviationCount = 0
+    /// This round's clock reading of each sender (Int64.min: none yet), for a driver's report.
+    private var senderDeviations: UnsafeMutableBufferPointer<Int64>
     private var agreedSinceOwnSlot = 0
     private var failedSinceOwnSlot = 0
     private var othersAgreedThisRound = 0
@@ -302,6 +304,8 @@ public struct NodeController {
         previousMode = configuration.initialMode
         table = configuration.modes[configuration.initialMode]
         deviations = .allocate(capacity: configuration.syncNodes.count + 1)
+        senderDeviations = .allocate(capacity: configuration.syncNodes.count)
+        senderDeviations.initialize(repeating: .min)
         var offsets: [Int] = []
         var total = 0
         for info in configuration.modes[configuration.initialMode].plan.messages { offsets.append(total); total += info.size }
@@ -338,6 +342,7 @@ public struct NodeController {
     /// that the per-slot path never allocates; call once when the node is torn down).
     public mutating func deallocate() {
         deviations.deallocate()
+        senderDeviations.deallocate()
         windowBuffer.deallocate()
         earlyBuffer.deallocate()
         values.deallocate()
@@ -351,6 +356,14 @@ public struct NodeController {
     }
 
     public var isActive: Bool { status == .active }
+
+    /// The deviation (arrival − expected arrival, in this node's cluster time) of `sender`'s
+    /// correct frame in the current round, if one was accepted; cleared when the round ends. A
+    /// driver reads it before `roundEnded` to report the reading error it measures.
+    public func roundDeviation(of sender: Int) -> Interval? {
+        guard sender >= 0 && sender < senderDeviations.count, senderDeviations[sender] != .min else { return nil }
+        return Interval(nanoseconds: senderDeviations[sender])
+    }
     /// Sends frames and keeps a synchronized clock: active or cold starting.
     public var isOperating: Bool { status == .active || status == .coldStarting }
     /// The current mode's tables (a stored copy: set whenever the mode changes).
@@ -637,6 +650,7 @@ public struct NodeController {
                 deviations[deviationCount] = deviation
                 deviationCount += 1
             }
+            senderDeviations[sender] = deviation.nanoseconds
             recordOriginations(round: round, slot: slot)  // the view at origination includes the sender
             receiveCopies(round: round, slot: slot, payload: view.payload)
             return .correct(sender: sender)
@@ -829,7 +843,11 @@ public struct NodeController {
     /// The round ended (at local instant `local`): compute and apply the clock correction, and at a
     /// cluster-cycle boundary switch to an agreed pending mode.
     public mutating func roundEnded(round: UInt64, at local: LocalInstant) -> RoundOutcome {
-        defer { deviationCount = 0; othersAgreedThisRound = 0 }
+        defer {
+            deviationCount = 0
+            othersAgreedThisRound = 0
+            for i in 0..<senderDeviations.count { senderDeviations[i] = .min }
+        }
         cursorRound = round + 1
         cursorSlot = 0
         cursorAtRoundEnd = false

@@ -1,0 +1,262 @@
+// The periodic executive: one node's real-time loop. It asks the protocol controller what to do
+// next (`NodeController.nextAction` — the same agenda the simulator drives), converts the local
+// instant to a host deadline through the node's virtual oscillator, waits for it while handing
+// arriving frames to the controller, then acts: transmit in its own slot, judge another node's
+// slot when it ends, correct the clock at the round's end, or cold start when its listen timeout
+// expires. Single-threaded, generic over its time source and medium; nothing on this path
+// allocates (Tests/TaktAllocationTests proves 0 allocations per round).
+//
+//   Waiting: until `spin` before the deadline it blocks in poll(2) on the medium (draining
+//   datagrams as they come, each stamped with its kernel arrival time); then the time source
+//   spins to the deadline; then it drains once more and acts.
+//   Bus guardian (software): a transmission later than `guardian` after its planned instant is
+//   suppressed — the node stays silent rather than send outside its slot (temporal fail-silence).
+//   The controller still advances, so the others see a missing frame and the node re-integrates.
+//   Frames from others outside their sender's window are rejected by the controller and counted
+//   (`foreign`).
+//   Frozen controller: the host restarts it (a fresh controller, listening) after
+//   `restartAfterFreeze`, the way the simulator's hosts do.
+
+import TaktPlatform
+import TaktProtocol
+import TaktTime
+
+public struct ExecutiveSettings: Sendable {
+    /// The spin window before each action (the rest of the wait blocks in poll(2)).
+    public var spin: Interval
+    /// The latest a transmission may start after its planned instant; later, the node stays silent.
+    public var guardian: Interval
+    /// A frozen controller is replaced by a listening one after this long; nil: stays frozen.
+    public var restartAfterFreeze: Interval?
+
+    public init(spin: Interval, guardian: Interval, restartAfterFreeze: Interval?) {
+        self.spin = spin
+        self.guardian = guardian
+        self.restartAfterFreeze = restartAfterFreeze
+    }
+}
+
+public struct Executive<Clock: TimeSource, Net: Medium> {
+    public private(set) var controller: NodeController
+    public private(set) var medium: Net
+    public private(set) var time: Clock
+    public let oscillator: VirtualOscillator
+    public let settings: ExecutiveSettings
+    public private(set) var counters = NodeCounters()
+    /// Dispatch lateness of every action (host time after the wait − the planned instant).
+    public private(set) var lateness: LatencyHistogram
+    public private(set) var rounds: UInt64 = 0
+    private let configuration: ControllerConfiguration
+    private let codec: FrameCodec
+    private let batch: ReceiveBatch
+    private let frame: UnsafeMutableRawBufferPointer
+    private let recordBuffer: UnsafeMutableRawBufferPointer
+    private var roundLatenessMax = Interval.zero
+    private var frozenSince: LocalInstant?
+    /// Receives each record (RecordLayout.bytes); returns false when it had to drop it.
+    private let sink: ((UnsafeRawBufferPointer) -> Bool)?
+
+    /// A node that starts listening now (it integrates into a running cluster, or cold starts it).
+    public init(configuration: ControllerConfiguration, codec: FrameCodec, oscillator: VirtualOscillator, time: Clock, medium: Net,
+                settings: ExecutiveSettings, sink: ((UnsafeRawBufferPointer) -> Bool)? = nil) throws(PlatformError) {
+        self.configuration = configuration
+        self.codec = codec
+        self.oscillator = oscillator
+        self.settings = settings
+        self.medium = medium
+        self.sink = sink
+        var clock = time
+        controller = NodeController(configuration: configuration, codec: codec, listeningAt: oscillator.local(atHost: clock.now()))
+        self.time = clock
+        lateness = try LatencyHistogram(bucketWidth: .nanoseconds(100), bucketCount: 100_000)  // 0–10 ms in 100 ns
+        batch = try ReceiveBatch(capacity: 32, maximumDatagramBytes: max(codec.maximumFrameBytes + 64, 512))
+        frame = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
+        recordBuffer = .allocate(byteCount: RecordLayout.bytes, alignment: 8)
+    }
+
+    /// Releases the controller's and the executive's buffers (call once, when done).
+    public mutating func deallocate() {
+        controller.deallocate()
+        frame.deallocate()
+        recordBuffer.deallocate()
+    }
+
+    /// Runs until `hostDeadline` (if given) or until `shouldStop` returns true (checked before
+    /// every action and after every wake-up).
+    public mutating func run(until hostDeadline: LocalInstant?, shouldStop: () -> Bool) {
+        while !shouldStop() {
+            if let hostDeadline, time.now() >= hostDeadline { return }
+            guard let (at, action) = controller.nextAction() else {
+                restartIfDue(until: hostDeadline, shouldStop: shouldStop)
+                continue
+            }
+            let deadline = oscillator.host(atLocal: at)
+            if let hostDeadline, deadline > hostDeadline {
+                // The run ends before the action is due: wait (handing frames over) and stop.
+                if waitDraining(until: hostDeadline, shouldStop: shouldStop) { continue }
+                _ = time.wait(until: hostDeadline)
+                drain()
+                if isListeningOrStarting && controller.nextAction()?.action != action { continue }
+                return
+            }
+            if waitDraining(until: deadline, shouldStop: shouldStop) { continue }  // the agenda changed
+            let late = time.wait(until: deadline)
+            drain()
+            if isListeningOrStarting && controller.nextAction()?.action != action { continue }
+            perform(action, planned: at, late: late)
+        }
+    }
+
+    private var isListeningOrStarting: Bool {
+        controller.status == .listening || controller.status == .coldStarting
+    }
+
+    /// Blocks in poll(2) until `spin` before `deadline`, handing frames over as they arrive.
+    /// Returns true when a frame changed a listening or cold-starting node's agenda.
+    private mutating func waitDraining(until deadline: LocalInstant, shouldStop: () -> Bool) -> Bool {
+        let wake = deadline - settings.spin
+        let fd = medium.fileDescriptor
+        while time.now() < wake && !shouldStop() {
+            guard fd >= 0 else { return false }
+            // Wake at least every 50 ms to notice a stop request.
+            let until = min(wake, time.now() + .milliseconds(50))
+            let readable: Bool
+            do throws(PlatformError) {
+                readable = try Readiness.waitForReadable(fd, until: until)
+            } catch {
+                return false
+            }
+            guard readable else { continue }
+            let before = controller.nextAction()?.action
+            let wasListening = isListeningOrStarting
+            drain()
+            if wasListening && controller.nextAction()?.action != before { return true }
+        }
+        return false
+    }
+
+    /// Hands every queued datagram to the controller, stamped in the node's local time.
+    private mutating func drain() {
+        while true {
+            let count: Int
+            do throws(PlatformError) {
+                count = try medium.receive(into: batch)
+            } catch {
+                return
+            }
+            for i in 0..<count {
+                let datagram = batch[i]
+                let foreignBefore = controller.foreignFrames
+                controller.frameArrived(datagram.bytes, at: oscillator.local(atHost: datagram.arrival))
+                if controller.foreignFrames != foreignBefore { counters.foreign &+= 1 }
+            }
+            if count < batch.capacity { return }
+        }
+    }
+
+    private mutating func perform(_ action: ControllerAction, planned: LocalInstant, late: Interval) {
+        lateness.record(late)
+        if late > roundLatenessMax { roundLatenessMax = late }
+        switch action {
+        case .transmit(let round, let slot):
+            let measured = oscillator.local(atHost: time.now()) - planned
+            let length = controller.transmit(round: round, slot: slot, lateness: measured, into: frame)
+            guard let length else { break }
+            if measured > settings.guardian {
+                counters.guardianSuppressed &+= 1  // too late: silent, never outside the slot
+            } else if medium.send(UnsafeRawBufferPointer(rebasing: frame[0..<length])).sent > 0 {
+                counters.sent &+= 1
+            }
+        case .closeWindow(let round, let slot):
+            let before = membershipWords()
+            switch controller.windowClosed(round: round, slot: slot) {
+            case .correct: counters.accepted &+= 1
+            case .missing: counters.missing &+= 1
+            case .rejected, .outsideWindow: counters.rejected &+= 1
+            case .selfDiagnosedSendFault, .coldStartContention, .notJudged: break
+            }
+            if membershipWords() != before { emit(.membershipChange) }
+        case .endRound(let round):
+            emit(.roundEnd)  // before the round ends: this round's clock readings
+            _ = controller.roundEnded(round: round, at: oscillator.local(atHost: time.now()))
+            rounds &+= 1
+            roundLatenessMax = .zero
+        case .listenTimeout:
+            controller.listenTimedOut(at: oscillator.local(atHost: time.now()))
+        }
+        if case .frozen = controller.status, frozenSince == nil {
+            frozenSince = time.now()
+            emit(.membershipChange)
+        }
+    }
+
+    /// Frozen: wait (draining, so frames do not pile up) until the host restarts the controller.
+    private mutating func restartIfDue(until hostDeadline: LocalInstant?, shouldStop: () -> Bool) {
+        let since = frozenSince ?? time.now()
+        frozenSince = since
+        guard let delay = settings.restartAfterFreeze else {
+            let end = hostDeadline ?? (time.now() + .milliseconds(50))
+            _ = waitDraining(until: min(end, time.now() + .milliseconds(50)), shouldStop: shouldStop)
+            if let hostDeadline, time.now() >= hostDeadline { return }
+            return
+        }
+        var due = since + delay
+        if let hostDeadline, due > hostDeadline { due = hostDeadline }
+        _ = waitDraining(until: due, shouldStop: shouldStop)
+        _ = time.wait(until: due)
+        if let hostDeadline, time.now() >= hostDeadline { return }
+        if shouldStop() { return }
+        controller.deallocate()
+        controller = NodeController(configuration: configuration, codec: codec, listeningAt: oscillator.local(atHost: time.now()))
+        frozenSince = nil
+        counters.restarts &+= 1
+    }
+
+    /// The controller's status as the record's code.
+    public var statusCode: UInt8 {
+        switch controller.status {
+        case .listening: return 0
+        case .integrating: return 1
+        case .coldStarting: return 2
+        case .active: return 3
+        case .frozen: return 4
+        }
+    }
+
+    private func membershipWords() -> (UInt64, UInt64, UInt64, UInt64) {
+        let m = controller.cState.membership
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for i in 0..<min(m.byteCount, 32) {
+            let b = UInt64(m.byte(at: i)) << UInt64((i % 8) * 8)
+            switch i / 8 {
+            case 0: words.0 |= b
+            case 1: words.1 |= b
+            case 2: words.2 |= b
+            default: words.3 |= b
+            }
+        }
+        return words
+    }
+
+    /// Writes a record to the sink (if any): the node's state at this host instant.
+    private mutating func emit(_ kind: RecordKind) {
+        guard let sink else { return }
+        let host = time.now()
+        let cluster = controller.clock.clusterTime(at: oscillator.local(atHost: host)).nanoseconds
+        let controller = self.controller
+        let p50 = lateness.percentile(.p50)?.upperBound ?? .zero
+        let p99 = lateness.percentile(.p99)?.upperBound ?? .zero
+        RecordWriter.write(kind: kind, status: statusCode, node: configuration.node, mode: controller.cState.mode,
+                           round: controller.cState.round, host: host, cluster: cluster, membershipWords: membershipWords(),
+                           counters: counters,
+                           lateness: kind == .summary ? (p50, p99, lateness.maximum ?? .zero) : (roundLatenessMax, .zero, .zero),
+                           deviationCount: configuration.syncNodes.count,
+                           deviation: { sender in
+                               controller.roundDeviation(of: sender).map { Int32(clamping: $0.nanoseconds) }
+                           }, into: recordBuffer)
+        if !sink(UnsafeRawBufferPointer(recordBuffer)) { counters.recordsDropped &+= 1 }
+    }
+
+    /// The final record: totals and the lateness percentiles of the run.
+    public mutating func emitSummary() { emit(.summary) }
+}
