@@ -171,3 +171,7 @@ int takt_resource_limit(int which, uint64_t *soft, uint64_t *hard) {
     *hard = limit.rlim_max == RLIM_INFINITY ? UINT64_MAX : (uint64_t)limit.rlim_max;
     return 0;
 }
+
+int takt_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0) == 0 ? 0 : -errno;
+}

@@ -146,6 +146,9 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
             }
             for i in 0..<count {
                 let datagram = batch[i]
+                // Multicast loops this node's own frames back: not a frame to judge.
+                if let claimed = FrameCodec.peek(datagram.bytes), claimed.sender == configuration.node,
+                   datagram.bytes.count >= codec.minimumFrameBytes, datagram.bytes[0] == FrameFormat.version { continue }
                 let foreignBefore = controller.foreignFrames
                 controller.frameArrived(datagram.bytes, at: oscillator.local(atHost: datagram.arrival))
                 if controller.foreignFrames != foreignBefore { counters.foreign &+= 1 }

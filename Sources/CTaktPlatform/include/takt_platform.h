@@ -103,3 +103,7 @@ int takt_affinity(int32_t *cpus, int capacity);
 int takt_resource_limit(int which, uint64_t *soft, uint64_t *hard);
 
 #endif
+
+/* prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` to this process when its parent
+   exits (a node started by `takt cluster` never outlives it). 0 on success, else -errno. */
+int takt_set_parent_death_signal(int signal);
