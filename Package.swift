@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform", "TaktRuntime"]),
         .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
         .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
-        .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -114,8 +114,7 @@ enum ClusterCommand {
             collector.readText(errPipe.fileHandleForReading, node: i)
             return true
         }
-        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+        handleStopSignals()
         let startHost = MonotonicClock.now()
         var ok = true
         for i in 0..<n where ok { ok = start(i) }

@@ -17,6 +17,19 @@ import TaktTime
 /// Set by SIGINT/SIGTERM: the executive checks it before every action.
 let stopRequested = Atomic<Bool>(false)
 
+/// Installs the SIGINT/SIGTERM handlers and unblocks both signals: a process started by another
+/// (a test runner, a supervisor) may inherit a mask that blocks them, and would never stop cleanly.
+func handleStopSignals() {
+    signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+    signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGCONT)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
 enum NodeCommand {
     static let defaultGroup = "239.255.84.1:47400"
     static let defaultPortBase = 47500
@@ -102,7 +115,7 @@ enum NodeCommand {
                 return execute(context, configuration: configuration, codec: codec, oscillator: oscillator, medium: medium,
                                mediumDescription: description, report: report, console: &console)
             } catch {
-                report.write("error: cannot open the multicast medium: \(error)\n  help: check the group and interface, or use --medium unicast (Docs/running.md)\n")
+                console.err.write("error: cannot open the multicast medium: \(error)\n  help: check the group and interface, or use --medium unicast (Docs/running.md)\n")
                 return ExitStatus.usage
             }
         case "unicast":
@@ -126,7 +139,7 @@ enum NodeCommand {
                 return execute(context, configuration: configuration, codec: codec, oscillator: oscillator, medium: medium,
                                mediumDescription: description, report: report, console: &console)
             } catch {
-                report.write("error: cannot open the unicast medium: \(error)\n")
+                console.err.write("error: cannot open the unicast medium: \(error)\n")
                 return ExitStatus.usage
             }
         default:
@@ -148,8 +161,7 @@ enum NodeCommand {
     static func execute<Net: Medium>(_ context: NodeContext, configuration: ControllerConfiguration, codec: FrameCodec,
                                      oscillator: VirtualOscillator, medium: Net, mediumDescription: String,
                                      report: TextSink, console: inout Console) -> Int32 {
-        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+        handleStopSignals()
         signal(SIGPIPE, SIG_IGN)
         let name = context.schedule.nodes[context.node].name
         if !context.json {
@@ -169,7 +181,7 @@ enum NodeCommand {
                                       time: MonotonicTimeSource(waiter: try DeadlineWaiter(spin: context.settings.spin)),
                                       medium: medium, settings: context.settings, sink: sink)
         } catch {
-            report.write("error: \(error)\n")
+            console.err.write("error: \(error)\n")
             return ExitStatus.usage
         }
         defer { executive.deallocate() }

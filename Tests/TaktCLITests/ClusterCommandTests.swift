@@ -1,0 +1,159 @@
+// `takt node` and `takt cluster` for real: processes on this host exchanging UDP frames. These
+// tests run the built `takt` executable (next to the test bundle) as child processes, one at a
+// time (they share the machine's two cores), and check behaviour that holds on any machine: the
+// guarantees the report measures against the bound computed from the measured reading error,
+// detection within 2 rounds, reintegration, dropped garbage, and a clean stop.
+
+import Foundation
+import Glibc
+import Testing
+import TaktPlatform
+import TaktTime
+
+/// The `takt` executable built alongside the tests.
+let taktExecutable: String = {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidate = dir.appendingPathComponent("takt").path
+    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    return packageRoot + "/.build/debug/takt"
+}()
+
+/// Runs `takt` as a child process; returns (status, stdout, stderr).
+func taktProcess(_ arguments: [String], timeout: TimeInterval = 120) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: taktExecutable)
+    p.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+func jsonObject(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text.prefix(300))")
+}
+
+/// A port no other test of this run uses.
+func testPort(_ k: Int) -> Int { 30_000 + Int(getpid() % 5_000) * 4 + k }
+
+@Suite("takt node and takt cluster (real processes)", .serialized)
+struct ClusterCommandTests {
+    let schedule = packageRoot + "/Schedules/loopback.takt"
+
+    @Test func fourProcessesForTenSecondsKeepEveryGuarantee() throws {
+        let (status, out, err) = try taktProcess(["cluster", schedule, "--duration", "10s", "--drift-spread", "100", "--spin", "10us",
+                                                  "--port", "\(testPort(0))", "--json"])
+        let report = try jsonObject(out)
+        #expect(status == 0, "\(report["violation_list"] ?? err)")
+        #expect(report["violations"] as? Int == 0)
+        let max = try #require(report["precision_ns_max"] as? Int), bound = try #require(report["precision_bound_ns"] as? Int)
+        #expect(max > 0 && max <= bound)
+        #expect((report["precision_samples"] as? Int ?? 0) > 500)  // 1,000 rounds of 10 ms, most of them clean
+        #expect(report["startup_ns"] as? Int != nil)
+        #expect((report["lateness_ns"] as? [String: Any])?.count == 4)
+    }
+
+    @Test func killNineIsDetectedWithinTwoRoundsAndTheRestartReintegrates() throws {
+        let (status, out, err) = try taktProcess(["cluster", schedule, "--duration", "8s", "--kill", "b@3s", "--restart", "b@5s",
+                                                  "--spin", "10us", "--port", "\(testPort(1))", "--json"])
+        let report = try jsonObject(out)
+        #expect(status == 0, "\(report["violation_list"] ?? err)")
+        let detection = try #require(report["detection_rounds_max"] as? Double)
+        #expect(detection > 0 && detection <= 2)
+        #expect(report["reintegration_rounds_max"] as? Double != nil)
+    }
+
+    @Test func aProcessStoppedForThreeRoundsIsATimingFaultAndRejoins() throws {
+        // SIGSTOP for 30 ms (3 rounds): the others remove it within 2 rounds; after SIGCONT it is
+        // late, stays silent (guardian), and re-integrates.
+        let (status, out, err) = try taktProcess(["cluster", schedule, "--duration", "7s", "--stop", "c@3s+30ms",
+                                                  "--spin", "10us", "--port", "\(testPort(2))", "--json"])
+        let report = try jsonObject(out)
+        #expect(status == 0, "\(report["violation_list"] ?? err)")
+        #expect(try #require(report["detection_rounds_max"] as? Double) <= 2)
+        #expect(report["reintegration_rounds_max"] as? Double != nil)
+    }
+
+    @Test func malformedAndForeignDatagramsAreCountedAndDropped() throws {
+        let port = testPort(3)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: taktExecutable)
+        p.arguments = ["cluster", schedule, "--duration", "6s", "--spin", "10us", "--port", "\(port)", "--json"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        // Garbage on the group's port while the cluster runs: random bytes, truncated headers, a
+        // frame-sized datagram with the right version byte but a wrong CRC.
+        var medium = try MulticastMedium(MulticastConfiguration(group: try SocketAddress(parsing: "239.255.84.2:\(port)"),
+                                                                interface: .name("lo"), timeToLive: 1, loopback: true, kernelTimestamps: false))
+        defer { medium.close() }
+        usleep(1_500_000)
+        var state: UInt64 = 0x9E37_79B9
+        var sent = 0
+        for i in 0..<300 {
+            state = state &* 6364136223846793005 &+ 1
+            var bytes = [UInt8](repeating: 0, count: 1 + Int(state >> 58) + (i % 3 == 0 ? 60 : 0))
+            for j in bytes.indices { bytes[j] = UInt8(truncatingIfNeeded: (state >> UInt64(j % 8 * 8)) &+ UInt64(j)) }
+            if i % 3 == 0 { bytes[0] = 2 }  // looks like a version-2 frame
+            bytes[0] = bytes[0] == 2 && i % 3 != 0 ? 7 : bytes[0]
+            if bytes.withUnsafeBytes({ medium.send($0) }).sent > 0 { sent += 1 }
+            usleep(5_000)
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let report = try jsonObject(String(decoding: data, as: UTF8.self))
+        #expect(p.terminationStatus == 0, "\(report["violation_list"] ?? "")")
+        #expect(sent == 300)
+        #expect((report["foreign_datagrams"] as? Int ?? 0) >= 3 * 300, "every node drops every garbage datagram")
+    }
+
+    @Test func sigtermStopsEveryNodeAndLeavesNoOrphans() throws {
+        let port = testPort(0) + 1_000
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: taktExecutable)
+        p.arguments = ["cluster", schedule, "--duration", "60s", "--port", "\(port)", "--json"]
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        usleep(2_000_000)
+        #expect(nodeProcesses(port: port) == 4)
+        kill(p.processIdentifier, SIGTERM)
+        let limit = Date().addingTimeInterval(8)
+        while p.isRunning && Date() < limit { usleep(20_000) }
+        #expect(!p.isRunning)
+        usleep(200_000)
+        #expect(nodeProcesses(port: port) == 0)
+        if p.isRunning { p.terminate() }
+    }
+
+    /// `takt node` processes of the cluster on `port` (from /proc/*/cmdline).
+    func nodeProcesses(port: Int) -> Int {
+        let needle = "239.255.84.2:\(port)"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { Int($0) != nil }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(" node ") && line.contains(needle)
+        }.count
+    }
+
+    @Test func nodeAloneColdStartsAndBadArgumentsExitTwo() throws {
+        let (status, out, _) = try taktProcess(["node", schedule, "--node", "a", "--duration", "1s", "--group", "239.255.84.3:\(testPort(0) + 2_000)", "--json"])
+        #expect(status == 0)
+        let report = try jsonObject(out)
+        #expect(report["status"] as? String == "coldStarting")  // alone: it keeps offering a cold start
+        #expect((report["frames_sent"] as? Int ?? 0) >= 50)   // one cold-start frame a round
+        for bad in [["node", schedule], ["node", schedule, "--node", "zz"], ["node", schedule, "--node", "a", "--medium", "carrier-pigeon"],
+                    ["node", schedule, "--node", "a", "--drift", "lots"], ["node", schedule, "--node", "a", "--group", "10.0.0.1:99999"],
+                    ["cluster", schedule, "--kill", "nobody@1s"], ["cluster", schedule, "--stop", "a@1s"], ["cluster", "/nonexistent.takt"]] {
+            let (status, _, err) = try taktProcess(bad + ["--duration", "1s"])
+            #expect(status == 2, "\(bad): \(err.prefix(200))")
+            #expect(err.contains("error"), "\(bad)")
+        }
+    }
+}
