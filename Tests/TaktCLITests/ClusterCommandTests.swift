@@ -157,3 +157,22 @@ struct ClusterCommandTests {
         }
     }
 }
+
+@Suite("takt bench jitter", .serialized)
+struct BenchJitterCommandTests {
+    @Test func measuresTheExecutivesWakeUpsAndWritesCyclictestShapedJSON() throws {
+        let path = temporaryFile("jitter.json", "")
+        let (status, out, err) = try taktProcess(["bench", "jitter", "--interval", "1ms", "--loops", "300", "--policy", "other", "--json", path, "--histogram", "50"])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("Takt:") && out.contains("# Histogram") && out.contains("# Total:"))
+        let report = try jsonObject(String(decoding: try #require(FileManager.default.contents(atPath: path)), as: UTF8.self))
+        let latency = try #require(report["latency_ns"] as? [String: Int])
+        for key in ["min", "avg", "p50", "p90", "p99", "p999", "p9999", "max"] { #expect(latency[key] != nil, "\(key)") }
+        #expect(latency["min"]! <= latency["p50"]! && latency["p50"]! <= latency["p99"]! && latency["p99"]! <= latency["max"]!)
+        let loops = try #require(report["loops"] as? Int)
+        #expect(loops >= 299 && loops <= 330)  // one wake-up per interval (a debug build adds a few late-start samples)
+        #expect((report["thread"] as? [String: Any])?["0"] != nil && report["sysinfo"] != nil)
+        #expect(try taktProcess(["bench", "jitter", "--interval", "5us"]).0 == 2)
+        #expect(try taktProcess(["bench", "sideways"]).0 == 2)
+    }
+}

@@ -1,0 +1,277 @@
+// `takt bench jitter`: how late the executive wakes, measured on its real dispatch path — an
+// Executive (TaktRuntime) running a one-node schedule whose slots are `--interval` long and all its
+// own, so it wakes once per interval to transmit (the same poll-then-spin wait, the same controller calls, the
+// same UDP socket as a node; not a copy) — reported the way cyclictest reports, and with
+// `--compare-cyclictest` side by side with rt-tests' cyclictest run with the same interval, loop
+// count, policy and priority, alternating the two (Docs/benchmarks.md).
+
+import Foundation
+import Glibc
+import TaktPlatform
+import TaktProtocol
+import TaktRuntime
+import TaktSchedule
+import TaktTime
+
+enum BenchCommand {
+    static let options: [OptionSpec] = [
+        OptionSpec(["--interval"], value: "D", help: "the period (default 1ms)"),
+        OptionSpec(["--loops"], value: "N", help: "wake-ups to measure (default 10000)"),
+        OptionSpec(["--duration"], value: "D", help: "measure for D instead of a loop count"),
+        OptionSpec(["--spin"], value: "D", help: "spin window before each instant (default 50us)"),
+        OptionSpec(["--policy"], value: "fifo|other", help: "scheduling policy (default fifo: requested, reported if refused)"),
+        OptionSpec(["--priority"], value: "P", help: "SCHED_FIFO priority (default 80)"),
+        OptionSpec(["--cpu"], value: "N", help: "pin to CPU N"),
+        OptionSpec(["--histogram"], value: "MAX_US", help: "also print a cyclictest -h style histogram up to MAX_US"),
+        OptionSpec(["--json"], value: "FILE", help: "write the results as JSON (cyclictest's --json shape plus Takt's fields)"),
+        OptionSpec(["--compare-cyclictest"], help: "run rt-tests' cyclictest with the same parameters in the same run, alternating, and print both"),
+    ]
+
+    static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
+        func usage(_ message: String) -> Int32 { TaktCommand.usageError(message, subcommand: "bench", console: &console) }
+        guard arguments.positionals.first == "jitter", arguments.positionals.count == 1 else {
+            return usage("takt bench takes one benchmark: jitter")
+        }
+        guard let interval = SimCommand.parseInterval(arguments.value("--interval") ?? "1ms"), interval >= .microseconds(100), interval <= .seconds(1),
+              interval.nanoseconds % 1_000 == 0 else {
+            return usage("--interval takes a whole number of microseconds from 100us to 1s")
+        }
+        var loops = 10_000
+        if let text = arguments.value("--loops") {
+            guard let l = Int(text), l >= 1, l <= 100_000_000 else { return usage("--loops takes 1 to 100000000") }
+            loops = l
+        }
+        if let text = arguments.value("--duration") {
+            guard let d = SimCommand.parseInterval(text), d >= interval else { return usage("--duration takes a time of at least one interval") }
+            loops = Int(d.nanoseconds / interval.nanoseconds)
+        }
+        guard let spin = SimCommand.parseInterval(arguments.value("--spin") ?? "50us"), spin >= .zero, spin < interval else {
+            return usage("--spin takes a time shorter than the interval")
+        }
+        let policy = arguments.value("--policy") ?? "fifo"
+        guard policy == "fifo" || policy == "other" else { return usage("--policy takes fifo or other") }
+        guard let priority = Int32(arguments.value("--priority") ?? "80"), priority >= 1, priority <= 99 else { return usage("--priority takes 1 to 99") }
+        var cpu: Int?
+        if let text = arguments.value("--cpu") {
+            guard let c = Int(text), c >= 0 else { return usage("--cpu takes a CPU number") }
+            cpu = c
+        }
+        var histogramMax: Int?
+        if let text = arguments.value("--histogram") {
+            guard let h = Int(text), h >= 1, h <= 1_000_000 else { return usage("--histogram takes 1 to 1000000 (us)") }
+            histogramMax = h
+        }
+        let compare = arguments.has("--compare-cyclictest")
+        if compare && which("cyclictest") == nil {
+            console.err.write("error: cyclictest is not installed\n  help: install rt-tests (Debian/Ubuntu: apt-get install rt-tests) or run without --compare-cyclictest\n")
+            return ExitStatus.usage
+        }
+        let realTime = RealTimeSetup.apply(RealTimeRequest(fifoPriority: policy == "fifo" ? priority : nil, lockMemory: true,
+                                                           cpus: cpu.map { [$0] }, timerSlack: .nanoseconds(1), holdDMALatencyZero: true))
+        let err = console.err
+        // Alternate: Takt, cyclictest, Takt, cyclictest — each half of the loops.
+        var takt: [Interval] = []
+        var cyclic = CyclictestResult()
+        let halves = compare ? [loops / 2, loops - loops / 2] : [loops]
+        for (i, count) in halves.enumerated() {
+            if console.interactive { err.write("\rmeasuring Takt (\(i + 1)/\(halves.count)), \(count) wake-ups of \(interval) …") }
+            guard let samples = measureExecutive(interval: interval, loops: count, spin: spin) else {
+                err.write("error: could not open a UDP socket on 127.0.0.1 for the benchmark node\n")
+                return ExitStatus.failure
+            }
+            takt += samples
+            if compare {
+                if console.interactive { err.write("\r\u{1B}[Kmeasuring cyclictest (\(i + 1)/\(halves.count)) …") }
+                guard let r = runCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: cpu) else {
+                    err.write("\nerror: cyclictest failed (run it by hand: cyclictest -m -p \(priority) -i \(interval.nanoseconds / 1_000) -l \(count))\n")
+                    return ExitStatus.failure
+                }
+                cyclic.merge(r)
+            }
+        }
+        if console.interactive { err.write("\r\u{1B}[K") }
+        takt.sort()
+        let stats = LatencyStatistics(sorted: takt, overrunAbove: interval)
+        var text = "takt bench jitter: \(takt.count) wake-ups every \(interval), spin \(spin); executive dispatch lateness (wake − instant)\n"
+        text += "  environment: kernel \(realTime.environment.kernelRelease)\(realTime.environment.preemptRT ? " (PREEMPT_RT)" : ""), clocksource \(realTime.environment.clocksource ?? "?"), policy \(realTime.environment.schedulingPolicy) priority \(realTime.environment.schedulingPriority)\n"
+        for step in realTime.steps where step.status != .notRequested { text += "    \(step)\n" }
+        text += "  Takt:       " + stats.line + "\n"
+        var cyclicStats: LatencyStatistics?
+        if compare {
+            cyclicStats = cyclic.statistics
+            if let c = cyclicStats {
+                text += "  cyclictest: " + c.line + "  (1 us resolution)\n"
+                text += "  ratio Takt/cyclictest: p50 \(ratio(stats.p50, c.p50)), p99 \(ratio(stats.p99, c.p99)), max \(ratio(stats.max, c.max))\n"
+            }
+        }
+        if let histogramMax {
+            text += "# Histogram (Takt, 1 us buckets; cyclictest -h format)\n"
+            var counts = [Int](repeating: 0, count: histogramMax)
+            var overflow = 0
+            for s in takt { let us = Int(s.nanoseconds / 1_000); if us < histogramMax { counts[us] += 1 } else { overflow += 1 } }
+            for (us, c) in counts.enumerated() { text += String(format: "%06d %06d\n", us, c) }
+            text += "# Total: \(String(format: "%09d", takt.count))\n# Min Latencies: \(String(format: "%05d", stats.min.nanoseconds / 1_000))\n"
+            text += "# Avg Latencies: \(String(format: "%05d", stats.average.nanoseconds / 1_000))\n# Max Latencies: \(String(format: "%05d", stats.max.nanoseconds / 1_000))\n"
+            text += "# Histogram Overflows: \(String(format: "%05d", overflow))\n"
+        }
+        console.out.write(text)
+        if let path = arguments.value("--json") {
+            var fields: [(String, JSON)] = [
+                ("file_version", .int(1)), ("cmdline", .string((["takt"] + CommandLine.arguments.dropFirst()).joined(separator: " "))),
+                ("rt_test_version", .string("takt \(TaktCommand.version)")),
+                ("start_time", .string(ISO8601DateFormatter().string(from: Date()))), ("return_code", .int(0)),
+                ("sysinfo", .object([("sysname", .string("Linux")), ("release", .string(realTime.environment.kernelRelease)),
+                                     ("machine", .string(realTime.environment.machine)), ("realtime", .int(realTime.environment.preemptRT ? 1 : 0))])),
+                ("num_threads", .int(1)), ("resolution_in_ns", .int(0)),
+                ("thread", .object([("0", .object([("min", .int(stats.min.nanoseconds / 1_000)), ("avg", .int(stats.average.nanoseconds / 1_000)),
+                                                   ("max", .int(stats.max.nanoseconds / 1_000)), ("cpu", .int(Int64(cpu ?? -1)))]))])),
+                ("latency_ns", stats.json), ("overruns", .int(Int64(stats.overruns))), ("interval_ns", .int(interval.nanoseconds)),
+                ("loops", .int(Int64(takt.count))), ("spin_ns", .int(spin.nanoseconds)),
+                ("policy", .string(realTime.environment.schedulingPolicy)), ("priority", .int(Int64(realTime.environment.schedulingPriority))),
+                ("clocksource", .string(realTime.environment.clocksource ?? "")),
+                ("realtime_setup", .array(realTime.steps.map { .string("\($0)") })),
+            ]
+            if let c = cyclicStats { fields.append(("cyclictest_latency_ns", c.json)) }
+            do { try JSON.object(fields).serialized(pretty: true).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                console.err.write("error: cannot write \(path): \(error.localizedDescription)\n")
+                return ExitStatus.usage
+            }
+        }
+        return ExitStatus.success
+    }
+
+    static func ratio(_ a: Interval, _ b: Interval) -> String {
+        b.nanoseconds > 0 ? String(format: "%.3f", Double(a.nanoseconds) / Double(b.nanoseconds)) : "-"
+    }
+
+    static func which(_ program: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin:/usr/sbin:/sbin").split(separator: ":") {
+            let path = "\(dir)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Runs an executive over a one-node schedule with `interval`-long slots and returns the
+    /// lateness of `loops` wake-ups (after a warm-up); nil when no socket could be opened.
+    static func measureExecutive(interval: Interval, loops: Int, spin: Interval) -> [Interval]? {
+        let us = interval.nanoseconds / 1_000
+        let slots = 8
+        // One node owning every slot: it acts (transmits) at every slot start, once per interval.
+        var text = "cluster bench { round = \(us * Int64(slots)) us; cycle = 1 round; macrotick = \(us) us; bitrate = 1 Gbit/s; propagation = 1 us; drift = 1 ppm; reading_error = 1 us; fault_tolerance = 0 }\n"
+        text += "node self\n"
+        for i in 0..<slots { text += "slot s\(i) { sender = self; offset = \(Int64(i) * us) us; length = \(us) us }\n" }
+        let checked = ScheduleChecker.check(text)
+        guard let schedule = checked.schedule, let derived = checked.derived, let codec = try? FrameCodec(schedule: schedule) else { return nil }
+        let port = UInt16(40_000 + Int(getpid() % 10_000))
+        guard let medium = try? UnicastFanOutMedium(UnicastConfiguration(local: SocketAddress(address: IPv4Address(127, 0, 0, 1), port: port),
+                                                                         peers: [SocketAddress(address: IPv4Address(127, 0, 0, 1), port: port &+ 1)],
+                                                                         kernelTimestamps: false)) else { return nil }
+        defer { medium.close() }
+        var settings = ExecutiveSettings(spin: spin, guardian: interval, restartAfterFreeze: nil)
+        settings.latenessBucket = .nanoseconds(1)
+        settings.latenessBuckets = 2_000_000  // 0–2 ms at 1 ns; beyond: overflow (the maximum is kept exactly)
+        guard let waiter = try? DeadlineWaiter(spin: spin),
+              var executive = try? Executive(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: 0), codec: codec,
+                                             oscillator: .identity, time: MonotonicTimeSource(waiter: waiter), medium: medium, settings: settings)
+        else { return nil }
+        defer { executive.deallocate() }
+        // Warm-up: the listen timeout (2 rounds), the cold start, one more round.
+        let start = executive.now()
+        executive.run(until: start + schedule.cluster.round * 4) { false }
+        executive.resetLateness()
+        let measureStart = executive.now()
+        executive.run(until: measureStart + interval * Int64(loops) + interval / 2) { false }
+        return samples(from: executive.lateness)
+    }
+
+    /// The samples of a 1 ns histogram, in ascending order (bucket lower bounds; overflows at the maximum).
+    static func samples(from h: LatencyHistogram) -> [Interval] {
+        var out: [Interval] = []
+        out.reserveCapacity(Int(h.count))
+        for i in 0..<h.bucketCount {
+            let c = h.count(inBucket: i)
+            if c > 0 { out += Array(repeating: Interval(nanoseconds: Int64(i) * h.bucketWidth.nanoseconds), count: Int(c)) }
+        }
+        if h.overflowCount > 0, let max = h.maximum { out += Array(repeating: max, count: Int(h.overflowCount)) }
+        return out
+    }
+
+    static func runCyclictest(interval: Interval, loops: Int, policy: String, priority: Int32, cpu: Int?) -> CyclictestResult? {
+        let histogram = 10_000  // us
+        let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("takt-cyclictest-\(getpid()).json").path
+        var args = ["-m", "-q", "-t", "1", "-i", "\(interval.nanoseconds / 1_000)", "-l", "\(loops)", "-h", "\(histogram)", "--json=\(jsonPath)"]
+        if policy == "fifo" { args += ["-p", "\(priority)"] } else { args += ["-p", "0"] }
+        if let cpu { args += ["-a", "\(cpu)"] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: which("cyclictest") ?? "/usr/bin/cyclictest")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: jsonPath) }
+        guard p.terminationStatus == 0 else { return nil }
+        // The -h histogram: "NNNNNN CCCCCC" lines (us, count), then "# Max Latencies: …".
+        var result = CyclictestResult()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("#") {
+                if line.contains("Max Latencies"), let v = line.split(separator: " ").last.flatMap({ Int64($0) }) { result.maxMicroseconds = max(result.maxMicroseconds, v) }
+                if line.contains("Min Latencies"), let v = line.split(separator: " ").last.flatMap({ Int64($0) }) { result.minMicroseconds = min(result.minMicroseconds, v) }
+                continue
+            }
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, let us = Int(fields[0]), let count = Int(fields[1]), count > 0 else { continue }
+            result.counts[us, default: 0] += count
+        }
+        return result.counts.isEmpty ? nil : result
+    }
+}
+
+/// cyclictest's histogram (1 us buckets), merged over runs.
+struct CyclictestResult {
+    var counts: [Int: Int] = [:]
+    var maxMicroseconds: Int64 = 0
+    var minMicroseconds: Int64 = .max
+
+    mutating func merge(_ other: CyclictestResult) {
+        for (k, v) in other.counts { counts[k, default: 0] += v }
+        maxMicroseconds = max(maxMicroseconds, other.maxMicroseconds)
+        minMicroseconds = min(minMicroseconds, other.minMicroseconds)
+    }
+
+    var statistics: LatencyStatistics? {
+        var samples: [Interval] = []
+        for (us, c) in counts.sorted(by: { $0.key < $1.key }) { samples += Array(repeating: Interval(nanoseconds: Int64(us) * 1_000), count: c) }
+        guard !samples.isEmpty else { return nil }
+        // The histogram caps at its range; cyclictest's own maximum is exact.
+        if let last = samples.indices.last, maxMicroseconds * 1_000 > samples[last].nanoseconds { samples[last] = Interval(nanoseconds: maxMicroseconds * 1_000) }
+        return LatencyStatistics(sorted: samples, overrunAbove: nil)
+    }
+}
+
+/// min, avg, p50 … p99.99, max of sorted samples (nearest-rank percentiles).
+struct LatencyStatistics {
+    var count: Int, min: Interval, average: Interval, p50: Interval, p90: Interval, p99: Interval, p999: Interval, p9999: Interval, max: Interval
+    var overruns: Int
+
+    init(sorted s: [Interval], overrunAbove limit: Interval?) {
+        count = s.count
+        func q(_ ppm: Int) -> Interval { s.isEmpty ? .zero : s[Swift.min(s.count - 1, Swift.max(0, (s.count * ppm + 999_999) / 1_000_000 - 1))] }
+        min = s.first ?? .zero
+        max = s.last ?? .zero
+        let sum = s.reduce(Int64(0)) { $0 + $1.nanoseconds }
+        average = Interval(nanoseconds: s.isEmpty ? 0 : sum / Int64(s.count))
+        p50 = q(500_000); p90 = q(900_000); p99 = q(990_000); p999 = q(999_000); p9999 = q(999_900)
+        overruns = limit.map { l in s.filter { $0 >= l }.count } ?? 0
+    }
+
+    var line: String { "min \(min)  avg \(average)  p50 \(p50)  p90 \(p90)  p99 \(p99)  p99.9 \(p999)  p99.99 \(p9999)  max \(max)  overruns \(overruns)" }
+
+    var json: JSON {
+        .object([("min", .int(min.nanoseconds)), ("avg", .int(average.nanoseconds)), ("p50", .int(p50.nanoseconds)), ("p90", .int(p90.nanoseconds)),
+                 ("p99", .int(p99.nanoseconds)), ("p999", .int(p999.nanoseconds)), ("p9999", .int(p9999.nanoseconds)), ("max", .int(max.nanoseconds))])
+    }
+}
