@@ -36,7 +36,7 @@ public enum TaktCommand {
                        usage: "takt plot FILE -o OUT.svg [--mode NAME]",
                        options: PlotCommand.options, run: PlotCommand.run),
             Subcommand(name: "sim", summary: "run a schedule in the deterministic simulator and check every guarantee",
-                       usage: "takt sim SCHEDULE [--scenario FILE] [--seed N] [--rounds R] [--crash|--restart|--omit NODE@ROUND] [--random-faults] [--seeds N] [--trace FILE] [--json]",
+                       usage: "takt sim SCHEDULE [--scenario FILE] [--seed N] [--rounds R] [--crash|--restart|--omit NODE@ROUND] [--cold-start SPREAD] [--random-faults] [--seeds N] [--trace FILE] [--json]",
                        options: SimCommand.options, run: SimCommand.run),
             Subcommand(name: "node", summary: "run one node of a cluster for real, over UDP (multicast or unicast)",
                        usage: "takt node SCHEDULE --node NAME [--medium multicast|unicast] [--group ADDR:PORT] [--interface IF] [--drift PPM] [--offset D] [--spin D] [--priority P] [--cpu N] [--duration D] [--json]",

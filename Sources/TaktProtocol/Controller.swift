@@ -1,7 +1,9 @@
-// The per-node TDMA controller: clock synchronization, membership and clique avoidance in
-// synchronized operation and integration of a restarting node (Docs/protocol.md). Status: a slice
-// of issue #3 — steady state, fault detection and reintegration. Cold start (big bang), implicit
-// acknowledgment, atomic-broadcast delivery and mode changes are still to come.
+// The per-node TDMA controller (Docs/protocol.md): clock synchronization, membership in every
+// frame, implicit acknowledgment, clique avoidance, startup (cold start with big bang and unique
+// listen timeouts, integration), atomic broadcast and mode changes agreed through the C-state. A
+// pure state machine: a driver (the simulator, or the real executive) asks `nextAction()` what to
+// do next and when, calls the matching method at that local instant, and hands frames in with
+// `frameArrived` as they arrive. No I/O, no clock reads, no allocation after init.
 //
 //   Integration (TTP/C): a restarting node listens; on a correct frame that carries the full
 //   C-state it adopts round, slot, mode and membership, and sets its cluster clock so that the
@@ -29,7 +31,7 @@
 //   correct frame. A sender whose frame is missing or wrong is removed at the end of its slot.
 //   Clique avoidance (TTP/C): before its own slot a node counts the slots since its previous one
 //   (its own transmission included as agreed); unless agreed > failed it freezes. A node that
-//   received nothing at all from the others in a round (blackout) freezes too.
+//   accepted no correct frame from any other node in a round (blackout) freezes too.
 //   Passivity — a node freezes when |correction| > Π (TTP/C uses Π/2 of its configured precision
 //   window; Π here is the computed bound, which correct clocks never exceed), or when fewer than 2k + 1 clock readings
 //   (its own included) were available for `maximumRoundsWithoutQuorum` consecutive rounds.
@@ -486,7 +488,8 @@ public struct NodeController {
             // (contention). Listen again; the unique timeouts decide who starts the cluster.
             if let claimed = FrameCodec.peek(bytes), claimed.sender != configuration.node, bytes.count <= windowBuffer.count,
                case .valid(let view) = codec.decodeForIntegration(bytes), view.header.flags.contains(.coldStart),
-               view.header.scheduleIdentity == configuration.scheduleIdentity {
+               view.header.scheduleIdentity == configuration.scheduleIdentity,
+               configuration.modes[view.header.mode].slotSenders[view.header.slot] == view.header.sender {
                 becomeListening(at: arrival)
                 bigBangSender = view.header.sender
                 contentions += 1
@@ -612,6 +615,7 @@ public struct NodeController {
                 let arrival = windowArrival
                 becomeListening(at: arrival)
                 bigBangSender = other.header.sender
+                contentions += 1
                 return .coldStartContention(sender: other.header.sender)
             }
             if let outcome = judgeAcknowledgment(rejectedFrameOf: sender) { return outcome }
@@ -664,7 +668,8 @@ public struct NodeController {
     /// agrees). Returns false when not allowed: not active, a change already pending or requested,
     /// or `mode` not among the current mode's transitions.
     public mutating func requestModeChange(to mode: Int) -> Bool {
-        guard status == .active, cState.pendingMode == nil, requestedMode == nil, table.transitions.contains(mode) else { return false }
+        guard status == .active, cState.pendingMode == nil, requestedMode == nil, table.transitions.contains(mode),
+              table.firstOwnSlot != nil else { return false }  // the request rides in this node's own frame
         requestedMode = mode
         return true
     }

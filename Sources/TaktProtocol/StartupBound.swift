@@ -10,7 +10,8 @@
 //      expires within τ_max of local time, and a restart of a timer after t0 needs a cold-start frame.
 //   2. If other nodes' timers expired within d of it (contention), every contender and listener
 //      restarts its timer on those frames, all within [t1, t1 + 2d]; the unique timeouts then differ
-//      by at least a slot (> 2d), so the smallest one wins alone, by t1 + d + τ_max·(1+ρ).
+//      by at least a slot (assumed > 3d: the restarts spread over 2d and the winner's frame takes up
+//      to d more), so the smallest one wins alone, by t1 + d + τ_max·(1+ρ).
 //   3. Its next cold-start frame, one round later, is adopted by every listener (big bang passed).
 //   4. Within one more round every node has sent once and been accepted: full membership.
 //

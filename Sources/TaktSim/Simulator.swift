@@ -44,8 +44,9 @@ public enum SimulatedFault: Sendable, Equatable {
     /// Slightly off specification in time: the node's frames in that round leave `delay` later than
     /// its own measurement says, so receivers see them near or past the window's edge.
     case lateSend(node: Int, round: UInt64, delay: Interval)
-    /// For `rounds` rounds the node also sends in the middle of every other node's slot (a babbling
-    /// idiot without a bus guardian): receivers must drop those frames and judge the slot's sender alone.
+    /// For `rounds` rounds the node also sends a copy of its last frame in the middle of each other
+    /// node's slot that follows a window it closes (a babbling idiot without a bus guardian):
+    /// receivers must drop those frames and judge the slot's sender alone.
     case babbling(node: Int, round: UInt64, rounds: UInt64)
     /// For `rounds` rounds frames between different groups are lost (nodes not listed form one more
     /// group): outside the fault hypothesis; clique avoidance must leave at most one operating clique.
@@ -417,8 +418,11 @@ struct SimulationRun {
             case .asymmetric(let node, _, _):
                 windows.append(Window(node: node, from: at, until: at + 5 * r))
                 outside.append((at, at + 5 * r))
-            case .twoFaced(let node, _, _):
+            case .twoFaced(let node, _, let skew):
                 windows.append(Window(node: node, from: at, until: .max))
+                // Beyond Π + ε the skewed frames fall outside some receivers' windows: in effect
+                // asymmetric, outside the hypothesis.
+                if skew > precision + configuration.readingError { outside.append((at, .max)) }
             case .receiveOmission(let node, _, let rounds):
                 windows.append(Window(node: node, from: at, until: at + Int64(rounds) * r + recovery))
             case .babbling(let node, _, let rounds):
@@ -753,7 +757,7 @@ struct SimulationRun {
             if cut { continue }
             let error = halfError > 0 ? random.uniform(-halfError...halfError) : 0
             let arrival = max(now, sendTime + propagation + error + (j % 2 == 0 ? -skew : skew))
-            if arrival <= nextWake[j] && arrival < nextFaultTime && controllers[j].status != .listening {
+            if arrival < nextWake[j] && arrival < nextFaultTime && controllers[j].status != .listening {
                 handOver(frame, to: j, arrival: arrival)
             } else {
                 frameReferences[frame] += 1
@@ -847,6 +851,7 @@ struct SimulationRun {
 
     mutating func resumeChecks() {
         guard let tk = pickTimekeeper(), let (_, action) = controllers[tk].nextAction() else { return }
+        splitChecks = 0
         timekeeper = tk
         var round: UInt64, slot: Int
         switch action {
@@ -877,7 +882,10 @@ struct SimulationRun {
 
     mutating func check() {
         timekeeper = pickTimekeeper()
-        guard let tk = timekeeper else { return }
+        guard let tk = timekeeper else {
+            splitChecks = 0  // no active node: the cliques of before are gone
+            return
+        }
         let r = checkRound, s = checkSlot
         let mode = controllers[tk].mode(ofRound: r)
         let senders = slotSenders[mode]
@@ -1111,6 +1119,11 @@ struct SimulationRun {
             if view == nil { view = v } else if view != v { recovered = false; break }
         }
         if recovered, let view { recovered = (0..<n).allSatisfy { !powered[$0] || view.contains($0) } }
+        // A run that ends quiet (no fault window, no start-up, no node joining in the last rounds)
+        // must end recovered: every running node active in one full view.
+        if !recovered && !disturbed(endTime) && withinHypothesis(endTime) && powered.contains(true) {
+            record(.noRecovery, round: configuration.rounds, slot: 0, "at the end not every running node was active in one common view, with no fault or start-up in progress")
+        }
         if let trace {
             for v in violations.prefix(1_000) { trace.instant("violation: \(v.kind.rawValue)", node: nil, at: v.time, detail: v.detail) }
         }
