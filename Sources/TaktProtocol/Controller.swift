@@ -143,6 +143,12 @@ public struct ControllerConfiguration: Sendable {
     /// Correct frames an integrating node must see after adopting the C-state before it sends (≥ 2).
     public var integrationFrames = 2
     public var maximumSlew = DriftRate.partsPerMillion(10_000)  // 1 %
+    /// Rate correction (optional): besides the state corrections, every `rateWindow` rounds the
+    /// sum S of that window's corrections steers the clock's rate by S/(2·window·R) — half the
+    /// drift they reveal, averaged over the window so reading noise does not steer it — within
+    /// ClusterClock's ±500 ppm. Off by default (the schedule's Π assumes none).
+    public var rateCorrection = false
+    public var rateWindow = 16
     /// Whether this node may start the cluster when its listen timeout expires (it needs a slot in
     /// the initial mode).
     public var mayColdStart: Bool
@@ -243,6 +249,9 @@ public struct NodeController {
     private var failedSinceOwnSlot = 0
     private var othersAgreedThisRound = 0
     private var roundsWithoutQuorum = 0
+    // Rate correction: the corrections of the current window.
+    private var rateSum: Int64 = 0
+    private var rateRounds = 0
     /// Whether a round has ever had 2k + 1 clock readings since this node started: the quorum
     /// rule applies from then on (a forming cluster has fewer for a round or two).
     private var hadQuorum = false
@@ -911,6 +920,17 @@ public struct NodeController {
             return RoundOutcome(correction: correction, readings: readings)
         }
         clock.applyCorrection(correction, at: local)
+        if configuration.rateCorrection {
+            rateSum += correction.nanoseconds
+            rateRounds += 1
+            if rateRounds >= configuration.rateWindow {
+                // S ns over window·R ns is the drift; half of it, in ppb.
+                let span = Int64(rateRounds) * max(configuration.roundLength.nanoseconds, 1)
+                clock.adjustRate(by: DriftRate(partsPerBillion: rateSum.multipliedReportingOverflow(by: 500_000_000).partialValue / span), at: local)
+                rateSum = 0
+                rateRounds = 0
+            }
+        }
         return RoundOutcome(correction: correction, readings: readings)
     }
 }

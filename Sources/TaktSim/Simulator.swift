@@ -98,6 +98,8 @@ public struct SimulationConfiguration: Sendable {
     /// corrupted (one bit flipped, the same for every receiver). Either is a fault of that frame.
     public var busLossPerMillion: UInt32 = 0
     public var busCorruptionPerMillion: UInt32 = 0
+    /// Rate correction in every controller (ControllerConfiguration.rateCorrection).
+    public var rateCorrection = false
     /// The host restarts a frozen node (a new controller, listening) this long after it froze; nil: never.
     public var restartAfterFreeze: Interval?
     public var faults: [SimulatedFault]
@@ -303,7 +305,11 @@ struct SimulationRun {
         self.codec = codec
         random = SimulationRandom(seed: configuration.seed)
         endTime = Int64(min(configuration.rounds, UInt64(Int64.max / 4) / UInt64(roundNs))) * roundNs
-        configurations = ControllerConfiguration.all(schedule: schedule, derived: derived)
+        configurations = ControllerConfiguration.all(schedule: schedule, derived: derived).map {
+            var c = $0
+            c.rateCorrection = configuration.rateCorrection
+            return c
+        }
         plans = configurations[0].modes.map(\.plan)
         slotOffsets = schedule.modes.map { $0.slots.map(\.offset.nanoseconds) }
         slotEnds = schedule.modes.map { $0.slots.map(\.end.nanoseconds) }

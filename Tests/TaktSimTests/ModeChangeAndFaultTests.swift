@@ -138,3 +138,24 @@ struct ModeChangeAndFaultTests {
         }
     }
 }
+
+@Suite("Rate correction")
+struct RateCorrectionTests {
+    @Test func rateCorrectionTightensPrecisionAndKeepsEveryGuarantee() throws {
+        let (schedule, derived) = try loadSchedule("minimal.takt")
+        var better = 0
+        for seed: UInt64 in 1...5 {
+            var plain = SimulationConfiguration(seed: seed, rounds: 1_500, schedule: schedule)
+            var steered = plain
+            steered.rateCorrection = true
+            plain.readingError = .microseconds(1)   // a small ε, so that drift dominates the spread
+            steered.readingError = .microseconds(1)
+            let a = Simulator.run(schedule: schedule, derived: derived, configuration: plain)
+            let b = Simulator.run(schedule: schedule, derived: derived, configuration: steered)
+            #expect(a.violations.isEmpty && b.violations.isEmpty, "seed \(seed): \(b.violations.prefix(2))")
+            #expect(b.precisionMax <= b.precisionBound)
+            if b.precisionP99 < a.precisionP99 { better += 1 }
+        }
+        #expect(better >= 4, "rate correction tightened p99 precision in \(better) of 5 seeds")
+    }
+}
