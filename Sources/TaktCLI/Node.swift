@@ -199,7 +199,7 @@ enum NodeCommand {
                 ("frames_sent", .int(Int64(c.sent))), ("frames_accepted", .int(Int64(c.accepted))),
                 ("frames_missing", .int(Int64(c.missing))), ("frames_rejected", .int(Int64(c.rejected))),
                 ("foreign_datagrams", .int(Int64(c.foreign))), ("guardian_suppressed", .int(Int64(c.guardianSuppressed))),
-                ("restarts", .int(Int64(c.restarts))),
+                ("restarts", .int(Int64(c.restarts))), ("overruns", .int(Int64(c.overruns))),
                 ("lateness_ns", .object([("p50", .int(l.percentile(.p50)?.upperBound.nanoseconds ?? 0)),
                                          ("p99", .int(l.percentile(.p99)?.upperBound.nanoseconds ?? 0)),
                                          ("max", .int(l.maximum?.nanoseconds ?? 0))])),
@@ -207,7 +207,7 @@ enum NodeCommand {
             report.write(object.serialized(pretty: true) + "\n")
         } else {
             report.write("takt node \(name): \(executive.rounds) rounds, \(status), membership {\(members.joined(separator: ", "))}\n")
-            report.write("  frames: \(c.sent) sent, \(c.accepted) accepted, \(c.missing) missing, \(c.rejected) rejected; \(c.foreign) foreign datagrams dropped; \(c.guardianSuppressed) sends suppressed by the guardian; \(c.restarts) restarts after a freeze\n")
+            report.write("  frames: \(c.sent) sent, \(c.accepted) accepted, \(c.missing) missing, \(c.rejected) rejected; \(c.foreign) foreign datagrams dropped; \(c.guardianSuppressed) sends suppressed by the guardian; \(c.restarts) restarts after a freeze; \(c.overruns) overruns\n")
             report.write("  dispatch lateness: p50 \(l.percentile(.p50)?.description ?? "-"), p99 \(l.percentile(.p99)?.description ?? "-"), max \(l.maximum?.description ?? "-")\n")
         }
         return ExitStatus.success

@@ -117,6 +117,10 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                 lastDeadline = deadline
             }
             perform(action, planned: at)
+            // Overrun: the action ended after the next one was due (the loop fell behind).
+            if let next = controller.nextAction(), oscillator.host(atLocal: next.at) < time.now(), next.at > at {
+                counters.overruns &+= 1
+            }
         }
     }
 

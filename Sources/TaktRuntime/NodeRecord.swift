@@ -17,7 +17,7 @@
 //   96 i64 dispatch lateness: maximum of the round (kind 1) or p50 (kind 3)
 //  104 i64 dispatch lateness p99 (kind 3), else 0
 //  112 i64 dispatch lateness maximum over the run (kind 3), else 0
-//  120 i32 reserved
+//  120 u32 overruns (actions started after the next action's instant had passed)
 //  124 u32 deviation count D (≤ 56)
 //  128 56×i32 this round's clock reading of senders 0–55 (ns; Int32.min: none)
 //  352 end
@@ -95,8 +95,9 @@ public struct NodeRecord: Sendable, Equatable {
             let v = Int32(bitPattern: u32(128 + 4 * i))
             deviations.append(v == Int32.min ? nil : v)
         }
-        let c = NodeCounters(sent: u32(64), accepted: u32(68), missing: u32(72), rejected: u32(76), foreign: u32(80),
+        var c = NodeCounters(sent: u32(64), accepted: u32(68), missing: u32(72), rejected: u32(76), foreign: u32(80),
                              guardianSuppressed: u32(84), restarts: u32(88), recordsDropped: u32(92))
+        c.overruns = u32(120)
         return NodeRecord(kind: kind, status: bytes[1], node: Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self))),
                           mode: Int(u32(4)), round: u64(8), host: LocalInstant(nanoseconds: i64(16)), cluster: i64(24),
                           membership: (u64(32), u64(40), u64(48), u64(56)), counters: c,
@@ -115,6 +116,8 @@ public struct NodeCounters: Sendable, Equatable {
     public var guardianSuppressed: UInt32 = 0
     public var restarts: UInt32 = 0
     public var recordsDropped: UInt32 = 0
+    /// Actions that ended after the next action's instant had already passed (the loop fell behind).
+    public var overruns: UInt32 = 0
 
     public init() {}
     public init(sent: UInt32, accepted: UInt32, missing: UInt32, rejected: UInt32, foreign: UInt32, guardianSuppressed: UInt32,
@@ -151,6 +154,7 @@ public enum RecordWriter {
         buffer.storeBytes(of: counters.guardianSuppressed.littleEndian, toByteOffset: 84, as: UInt32.self)
         buffer.storeBytes(of: counters.restarts.littleEndian, toByteOffset: 88, as: UInt32.self)
         buffer.storeBytes(of: counters.recordsDropped.littleEndian, toByteOffset: 92, as: UInt32.self)
+        buffer.storeBytes(of: counters.overruns.littleEndian, toByteOffset: 120, as: UInt32.self)
         buffer.storeBytes(of: lateness.0.nanoseconds.littleEndian, toByteOffset: 96, as: Int64.self)
         buffer.storeBytes(of: lateness.1.nanoseconds.littleEndian, toByteOffset: 104, as: Int64.self)
         buffer.storeBytes(of: lateness.2.nanoseconds.littleEndian, toByteOffset: 112, as: Int64.self)

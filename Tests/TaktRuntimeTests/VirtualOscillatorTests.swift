@@ -29,7 +29,7 @@ struct VirtualOscillatorTests {
 
     @Test func recordRoundTripsAndGarbageIsRefused() {
         var counters = NodeCounters()
-        counters.sent = 7; counters.foreign = 3; counters.recordsDropped = 1
+        counters.sent = 7; counters.foreign = 3; counters.recordsDropped = 1; counters.overruns = 2
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: RecordLayout.bytes, alignment: 8)
         defer { buffer.deallocate() }
         RecordWriter.write(kind: .roundEnd, status: 3, node: 2, mode: 1, round: 99, host: LocalInstant(nanoseconds: 123), cluster: -5,
