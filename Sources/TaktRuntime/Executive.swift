@@ -16,6 +16,10 @@
 //   (`foreign`).
 //   Frozen controller: the host restarts it (a fresh controller, listening) after
 //   `restartAfterFreeze`, the way the simulator's hosts do.
+//   Application: `beforeTransmit` lets the application write its message values just before the
+//   node's frame is built; `onDelivery` receives each atomic-broadcast instance at its fixed
+//   delivery instant — the end of its last copy's slot + Π, in cluster time — which the loop waits
+//   for like any other instant.
 
 import TaktPlatform
 import TaktProtocol
@@ -60,6 +64,17 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     private var frozenSince: LocalInstant?
     /// Receives each record (RecordLayout.bytes); returns false when it had to drop it.
     private let sink: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Called just before each own frame is built: write message values into the controller.
+    public var beforeTransmit: ((inout NodeController, _ round: UInt64, _ slot: Int) -> Void)?
+    /// Called for each message instance at its delivery instant (host time given), in the
+    /// cluster-wide order; `delivered` false means discarded at this node.
+    public var onDelivery: ((Delivery, _ host: LocalInstant) -> Void)?
+    /// Slots whose deliveries are due (at most a few: a slot is longer than 2Π), in order.
+    private var pendingRounds: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var pendingSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    private var pendingAt: (LocalInstant, LocalInstant, LocalInstant, LocalInstant) = (.zero, .zero, .zero, .zero)
+    private var pendingCount = 0
+    private let plans: [BroadcastPlan]
 
     /// A node that starts listening now (it integrates into a running cluster, or cold starts it).
     public init(configuration: ControllerConfiguration, codec: FrameCodec, oscillator: VirtualOscillator, time: Clock, medium: Net,
@@ -70,6 +85,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         self.settings = settings
         self.medium = medium
         self.sink = sink
+        plans = configuration.modes.map(\.plan)
         var clock = time
         controller = NodeController(configuration: configuration, codec: codec, listeningAt: oscillator.local(atHost: clock.now()))
         self.time = clock
@@ -96,6 +112,13 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                 continue
             }
             let deadline = oscillator.host(atLocal: at)
+            if pendingCount > 0, pendingAt.0 <= deadline, hostDeadline.map({ pendingAt.0 <= $0 }) ?? true {
+                // A delivery instant comes first: wait for it (handing frames over) and deliver.
+                if waitDraining(until: pendingAt.0, shouldStop: shouldStop) { continue }
+                _ = time.wait(until: pendingAt.0)
+                deliverFirstPending()
+                continue
+            }
             if let hostDeadline, deadline > hostDeadline {
                 // The run ends before the action is due: wait (handing frames over) and stop.
                 if waitDraining(until: hostDeadline, shouldStop: shouldStop) { continue }
@@ -177,8 +200,10 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     private mutating func perform(_ action: ControllerAction, planned: LocalInstant) {
         switch action {
         case .transmit(let round, let slot):
+            if let hook = beforeTransmit { hook(&controller, round, slot) }
             let measured = oscillator.local(atHost: time.now()) - planned
             let length = controller.transmit(round: round, slot: slot, lateness: measured, into: frame)
+            scheduleDelivery(round: round, slot: slot)
             guard let length else { break }
             if measured > settings.guardian {
                 counters.guardianSuppressed &+= 1  // too late: silent, never outside the slot
@@ -186,6 +211,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                 counters.sent &+= 1
             }
         case .closeWindow(let round, let slot):
+            defer { scheduleDelivery(round: round, slot: slot) }
             let before = membershipWords()
             switch controller.windowClosed(round: round, slot: slot) {
             case .correct: counters.accepted &+= 1
@@ -208,6 +234,33 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         }
     }
 
+    /// Remembers the delivery instant of (round, slot) if instances complete there: slot end + Π.
+    private mutating func scheduleDelivery(round: UInt64, slot: Int) {
+        guard onDelivery != nil, controller.isActive || controller.status == .coldStarting, pendingCount < 4 else { return }
+        let plan = plans[controller.mode(ofRound: round)]
+        guard slot < plan.slotCount, !plan.completionIndices(round: round, slot: slot).isEmpty else { return }
+        let instant = controller.slotEnd(round: round, slot: slot) + configuration.precision
+        let host = oscillator.host(atLocal: controller.clock.localTime(at: instant))
+        switch pendingCount {
+        case 0: pendingRounds.0 = round; pendingSlots.0 = slot; pendingAt.0 = host
+        case 1: pendingRounds.1 = round; pendingSlots.1 = slot; pendingAt.1 = host
+        case 2: pendingRounds.2 = round; pendingSlots.2 = slot; pendingAt.2 = host
+        default: pendingRounds.3 = round; pendingSlots.3 = slot; pendingAt.3 = host
+        }
+        pendingCount += 1
+    }
+
+    private mutating func deliverFirstPending() {
+        let round = pendingRounds.0, slot = pendingSlots.0
+        pendingRounds = (pendingRounds.1, pendingRounds.2, pendingRounds.3, 0)
+        pendingSlots = (pendingSlots.1, pendingSlots.2, pendingSlots.3, 0)
+        pendingAt = (pendingAt.1, pendingAt.2, pendingAt.3, .zero)
+        pendingCount -= 1
+        guard let handler = onDelivery else { return }
+        let host = time.now()
+        controller.deliver(round: round, slot: slot) { d in handler(d, host) }
+    }
+
     /// Frozen: wait (draining, so frames do not pile up) until the host restarts the controller.
     private mutating func restartIfDue(until hostDeadline: LocalInstant?, shouldStop: () -> Bool) {
         let since = frozenSince ?? time.now()
@@ -227,6 +280,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         controller.deallocate()
         controller = NodeController(configuration: configuration, codec: codec, listeningAt: oscillator.local(atHost: time.now()))
         frozenSince = nil
+        pendingCount = 0  // the old controller's instances are gone with it
         counters.restarts &+= 1
     }
 

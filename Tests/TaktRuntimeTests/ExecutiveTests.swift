@@ -69,8 +69,58 @@ struct FakeCluster {
     mutating func tearDown() { for i in executives.indices { executives[i].deallocate() } }
 }
 
+final class DeliveryLog {
+    var entries: [(node: Int, message: Int, instance: UInt64, host: Int64, valueOK: Bool)] = []
+}
+
 @Suite("Executive")
 struct ExecutiveTests {
+    @Test func deliversEveryInstanceAtOneInstantWithTheWrittenValue() throws {
+        let (schedule, derived) = try loadSchedule("minimal.takt")
+        var cluster = try FakeCluster(schedule: schedule, derived: derived, drifts: [80_000, -80_000, 10_000, -30_000],
+                                      offsets: [1_000_000, 0, 400_000, 2_000_000])
+        defer { cluster.tearDown() }
+        let log = DeliveryLog()
+        let plan = cluster.executives[0].controller.configuration.plan
+        for i in cluster.executives.indices {
+            let node = i
+            // The value of message m written for round r: 8 bytes of r·31 + m, repeated.
+            cluster.executives[i].beforeTransmit = { controller, round, _ in
+                for m in plan.messages.indices where plan.sender(of: m) == node {
+                    var word = round &* 31 &+ UInt64(m)
+                    withUnsafeBytes(of: &word) { w in
+                        var bytes = [UInt8](repeating: 0, count: plan.size(of: m))
+                        for k in bytes.indices { bytes[k] = w[k % 8] }
+                        bytes.withUnsafeBytes { controller.write(message: m, $0) }
+                    }
+                }
+            }
+            cluster.executives[i].onDelivery = { d, host in
+                guard d.delivered else { return }
+                // Instance n of a period-1 message was first sent in round n (phase 0).
+                var word = d.instance &* 31 &+ UInt64(d.message)
+                let ok = withUnsafeBytes(of: &word) { w in d.value.indices.allSatisfy { d.value[$0] == w[$0 % 8] } }
+                log.entries.append((node, d.message, d.instance, host.nanoseconds, ok))
+            }
+        }
+        let round = schedule.cluster.round.nanoseconds
+        cluster.run(until: 120 * round)
+        #expect(!log.entries.isEmpty)
+        let allOK = log.entries.allSatisfy { $0.valueOK }
+        #expect(allOK, "a delivered value differs from the one written")
+        // Group by (message, instance): every destination delivers it, at one instant (within Π).
+        let groups = Dictionary(grouping: log.entries.filter { $0.instance >= 30 && $0.instance < 110 }) { "\($0.message)#\($0.instance)" }
+        #expect(groups.count == 80 * plan.messages.count)
+        for (key, entries) in groups {
+            let m = entries[0].message
+            let nodes = Set(entries.map { $0.node }), destinations = Set((0..<4).filter { plan.isDestination($0, of: m) })
+            #expect(nodes == destinations, "\(key)")
+            let hosts = entries.map { $0.host }
+            let spread = (hosts.max() ?? 0) - (hosts.min() ?? 0)
+            #expect(spread <= cluster.precision.nanoseconds + 1_000, "\(key) delivered \(spread) ns apart")
+        }
+    }
+
     @Test func fourNodesStartSynchronizeAndHandleACrash() throws {
         let (schedule, derived) = try loadSchedule("minimal.takt")
         var cluster = try FakeCluster(schedule: schedule, derived: derived, drifts: [100_000, -100_000, 60_000, -20_000],
