@@ -11,12 +11,15 @@ import TaktPlatform
 import TaktProtocol
 import TaktRuntime
 import TaktSchedule
+import TaktSim
 import TaktTime
 
 enum BenchCommand {
     static let options: [OptionSpec] = [
         OptionSpec(["--interval"], value: "D", help: "the period (default 1ms)"),
-        OptionSpec(["--loops"], value: "N", help: "wake-ups to measure (default 10000)"),
+        OptionSpec(["--loops"], value: "N", help: "jitter: wake-ups to measure (default 10000); sim: rounds × nodes per run; check: runs"),
+        OptionSpec(["--nodes"], value: "LIST", help: "sim: cluster sizes (default 4,16,64,256); check: nodes (default 1000)"),
+        OptionSpec(["--tasks"], value: "M", help: "check: tasks in the generated schedule (default 100000)"),
         OptionSpec(["--duration"], value: "D", help: "measure for D instead of a loop count"),
         OptionSpec(["--spin"], value: "D", help: "spin window before each instant (default 50us)"),
         OptionSpec(["--policy"], value: "fifo|other", help: "scheduling policy (default fifo: requested, reported if refused)"),
@@ -29,8 +32,11 @@ enum BenchCommand {
 
     static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
         func usage(_ message: String) -> Int32 { TaktCommand.usageError(message, subcommand: "bench", console: &console) }
-        guard arguments.positionals.first == "jitter", arguments.positionals.count == 1 else {
-            return usage("takt bench takes one benchmark: jitter")
+        switch arguments.positionals.first {
+        case "sim" where arguments.positionals.count == 1: return simulatorThroughput(arguments, &console)
+        case "check" where arguments.positionals.count == 1: return validatorSpeed(arguments, &console)
+        case "jitter" where arguments.positionals.count == 1: break
+        default: return usage("takt bench takes one benchmark: jitter, sim or check")
         }
         guard let interval = SimCommand.parseInterval(arguments.value("--interval") ?? "1ms"), interval >= .microseconds(100), interval <= .seconds(1),
               interval.nanoseconds % 1_000 == 0 else {
@@ -137,6 +143,69 @@ enum BenchCommand {
                 return ExitStatus.usage
             }
         }
+        return ExitStatus.success
+    }
+
+    /// `takt bench sim`: simulator throughput in frame receptions per second, for 4, 16, 64 and 256
+    /// nodes (clusters from `takt gen`), median of 3 runs of about the same work each. Run it from
+    /// a release build (`swift run -c release takt bench sim`); a debug build says so.
+    static func simulatorThroughput(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
+        let sizes = (arguments.value("--nodes") ?? "4,16,64,256").split(separator: ",").compactMap { Int($0) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 2 && $0 <= 1_024 }) else {
+            return TaktCommand.usageError("--nodes takes a list such as 4,16,64 (2 to 1024 each)", subcommand: "bench", console: &console)
+        }
+        guard let work = Int(arguments.value("--loops") ?? "128000"), work >= 1_000 else {
+            return TaktCommand.usageError("--loops takes the rounds × nodes per run (≥ 1000; default 128000)", subcommand: "bench", console: &console)
+        }
+        #if DEBUG
+        console.err.write("note: this is a debug build; for the published figures run `swift run -c release takt bench sim`\n")
+        #endif
+        var text = "takt bench sim: simulator throughput, frame receptions per second (median of 3, every checker on)\n"
+        for n in sizes {
+            guard let source = try? ScheduleGenerator.generate(nodes: n, tasks: 0), case let checked = ScheduleChecker.check(source),
+                  let schedule = checked.schedule, let derived = checked.derived else { continue }
+            let rounds = UInt64(max(20, work / n))
+            var rates: [Double] = []
+            var receptions = 0
+            for _ in 0..<3 {
+                let start = MonotonicClock.now()
+                let report = Simulator.run(schedule: schedule, derived: derived, configuration: SimulationConfiguration(seed: 1, rounds: rounds, schedule: schedule))
+                let seconds = Double((MonotonicClock.now() - start).nanoseconds) / 1e9
+                receptions = report.framesAccepted
+                rates.append(Double(report.framesAccepted) / seconds)
+            }
+            rates.sort()
+            text += String(format: "  %4d nodes, %6d rounds: %9d receptions per run; %.2f M/s (runs: %@)\n", n, Int(rounds), receptions, rates[1] / 1e6,
+                           rates.map { String(format: "%.2f", $0 / 1e6) }.joined(separator: ", "))
+        }
+        console.out.write(text)
+        return ExitStatus.success
+    }
+
+    /// `takt bench check`: the validator on a generated schedule (default 1,000 nodes and 100,000
+    /// tasks, as Docs/benchmarks.md), median of --loops runs.
+    static func validatorSpeed(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
+        guard let nodes = Int(arguments.value("--nodes") ?? "1000"), let tasks = Int(arguments.value("--tasks") ?? "100000"),
+              let runs = Int(arguments.value("--loops") ?? "5"), runs >= 1, runs <= 100 else {
+            return TaktCommand.usageError("bench check takes --nodes N --tasks M --loops RUNS (1–100)", subcommand: "bench", console: &console)
+        }
+        let source: String
+        do { source = try ScheduleGenerator.generate(nodes: nodes, tasks: tasks) } catch {
+            return TaktCommand.usageError("cannot generate \(nodes) nodes with \(tasks) tasks: \(error)", subcommand: "bench", console: &console)
+        }
+        #if DEBUG
+        console.err.write("note: this is a debug build; for the published figures run `swift run -c release takt bench check`\n")
+        #endif
+        var times: [Interval] = []
+        var valid = false
+        for _ in 0..<runs {
+            let start = MonotonicClock.now()
+            let result = ScheduleChecker.check(source)
+            times.append(MonotonicClock.now() - start)
+            valid = result.schedule != nil
+        }
+        times.sort()
+        console.out.write("takt bench check: \(nodes) nodes, \(tasks) tasks (\(source.utf8.count) bytes), \(valid ? "valid" : "INVALID"): median \(times[times.count / 2]) over \(runs) runs (min \(times[0]), max \(times[times.count - 1]))\n")
         return ExitStatus.success
     }
 

@@ -173,6 +173,11 @@ struct BenchJitterCommandTests {
         #expect(loops >= 299 && loops <= 330)  // one wake-up per interval (a debug build adds a few late-start samples)
         #expect((report["thread"] as? [String: Any])?["0"] != nil && report["sysinfo"] != nil)
         #expect(try taktProcess(["bench", "jitter", "--interval", "5us"]).0 == 2)
+        let (simStatus, sim, _) = try taktProcess(["bench", "sim", "--nodes", "4", "--loops", "1000"])
+        #expect(simStatus == 0 && sim.contains("4 nodes") && sim.contains("M/s"))
+        let (checkStatus, check, _) = try taktProcess(["bench", "check", "--nodes", "20", "--tasks", "100", "--loops", "1"])
+        #expect(checkStatus == 0 && check.contains("20 nodes, 100 tasks") && check.contains("valid: median"))
+        #expect(try taktProcess(["bench", "sim", "--nodes", "1"]).0 == 2)
         #expect(try taktProcess(["bench", "sideways"]).0 == 2)
     }
 }
