@@ -7,6 +7,7 @@
 
 import Foundation
 import Glibc
+import Synchronization
 import TaktPlatform
 import TaktProtocol
 import TaktRuntime
@@ -27,6 +28,8 @@ enum BenchCommand {
         OptionSpec(["--cpu"], value: "N", help: "pin to CPU N"),
         OptionSpec(["--histogram"], value: "MAX_US", help: "also print a cyclictest -h style histogram up to MAX_US"),
         OptionSpec(["--json"], value: "FILE", help: "write the results as JSON (cyclictest's --json shape plus Takt's fields)"),
+        OptionSpec(["--svg"], value: "FILE", help: "jitter: draw the latency histogram (log counts, percentiles marked) and the lateness time series"),
+        OptionSpec(["--load"], help: "jitter: run a CPU and memory load on the other cores meanwhile"),
         OptionSpec(["--compare-cyclictest"], help: "run rt-tests' cyclictest with the same parameters in the same run, alternating, and print both"),
     ]
 
@@ -77,15 +80,20 @@ enum BenchCommand {
         let err = console.err
         // Alternate: Takt, cyclictest, Takt, cyclictest — each half of the loops.
         var takt: [Interval] = []
+        var series: [Interval] = []
         var cyclic = CyclictestResult()
+        let load = arguments.has("--load") ? BackgroundLoad(sparing: cpu) : nil
+        defer { load?.stop() }
+        if let load { err.write("load: \(load.threads) threads of CPU and memory work on the other cores\n") }
         let halves = compare ? [loops / 2, loops - loops / 2] : [loops]
         for (i, count) in halves.enumerated() {
             if console.interactive { err.write("\rmeasuring Takt (\(i + 1)/\(halves.count)), \(count) wake-ups of \(interval) …") }
-            guard let samples = measureExecutive(interval: interval, loops: count, spin: spin) else {
+            guard let samples = measureExecutiveSeries(interval: interval, loops: count, spin: spin) else {
                 err.write("error: could not open a UDP socket on 127.0.0.1 for the benchmark node\n")
                 return ExitStatus.failure
             }
             takt += samples
+            series += samples
             if compare {
                 if console.interactive { err.write("\r\u{1B}[Kmeasuring cyclictest (\(i + 1)/\(halves.count)) …") }
                 guard let r = runCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: cpu) else {
@@ -121,6 +129,13 @@ enum BenchCommand {
             text += "# Histogram Overflows: \(String(format: "%05d", overflow))\n"
         }
         console.out.write(text)
+        if let path = arguments.value("--svg") {
+            let svg = JitterPlot.render(series: series, sorted: takt, stats: stats, interval: interval, cyclictest: cyclicStats)
+            do { try svg.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                console.err.write("error: cannot write \(path): \(error.localizedDescription)\n")
+                return ExitStatus.usage
+            }
+        }
         if let path = arguments.value("--json") {
             var fields: [(String, JSON)] = [
                 ("file_version", .int(1)), ("cmdline", .string((["takt"] + CommandLine.arguments.dropFirst()).joined(separator: " "))),
@@ -135,7 +150,7 @@ enum BenchCommand {
                 ("loops", .int(Int64(takt.count))), ("spin_ns", .int(spin.nanoseconds)),
                 ("policy", .string(realTime.environment.schedulingPolicy)), ("priority", .int(Int64(realTime.environment.schedulingPriority))),
                 ("clocksource", .string(realTime.environment.clocksource ?? "")),
-                ("realtime_setup", .array(realTime.steps.map { .string("\($0)") })),
+                ("realtime_setup", .array(realTime.steps.map { .string("\($0)") })), ("load", .bool(load != nil)),
             ]
             if let c = cyclicStats { fields.append(("cyclictest_latency_ns", c.json)) }
             do { try JSON.object(fields).serialized(pretty: true).write(toFile: path, atomically: true, encoding: .utf8) } catch {
@@ -224,6 +239,11 @@ enum BenchCommand {
     /// Runs an executive over a one-node schedule with `interval`-long slots and returns the
     /// lateness of `loops` wake-ups (after a warm-up); nil when no socket could be opened.
     static func measureExecutive(interval: Interval, loops: Int, spin: Interval) -> [Interval]? {
+        measureExecutiveSeries(interval: interval, loops: loops, spin: spin)?.sorted()
+    }
+
+    /// The lateness of each wake-up, in time order.
+    static func measureExecutiveSeries(interval: Interval, loops: Int, spin: Interval) -> [Interval]? {
         let us = interval.nanoseconds / 1_000
         let slots = 8
         // One node owning every slot: it acts (transmits) at every slot start, once per interval.
@@ -237,21 +257,24 @@ enum BenchCommand {
                                                                          peers: [SocketAddress(address: IPv4Address(127, 0, 0, 1), port: port &+ 1)],
                                                                          kernelTimestamps: false)) else { return nil }
         defer { medium.close() }
-        var settings = ExecutiveSettings(spin: spin, guardian: interval, restartAfterFreeze: nil)
-        settings.latenessBucket = .nanoseconds(1)
-        settings.latenessBuckets = 2_000_000  // 0–2 ms at 1 ns; beyond: overflow (the maximum is kept exactly)
+        let settings = ExecutiveSettings(spin: spin, guardian: interval, restartAfterFreeze: nil)
         guard let waiter = try? DeadlineWaiter(spin: spin),
               var executive = try? Executive(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: 0), codec: codec,
                                              oscillator: .identity, time: MonotonicTimeSource(waiter: waiter), medium: medium, settings: settings)
         else { return nil }
         defer { executive.deallocate() }
+        let log = UnsafeMutableBufferPointer<Int64>.allocate(capacity: loops + 4_096)  // warm-up included
+        defer { log.deallocate() }
+        executive.latenessLog = log
         // Warm-up: the listen timeout (2 rounds), the cold start, one more round.
         let start = executive.now()
         executive.run(until: start + schedule.cluster.round * 4) { false }
-        executive.resetLateness()
+        // (Not resetting the histogram here: zeroing it takes milliseconds, and the loop would start
+        // the measured run that far behind. The measured samples are the log's from here on.)
+        let first = executive.latenessLogged
         let measureStart = executive.now()
         executive.run(until: measureStart + interval * Int64(loops) + interval / 2) { false }
-        return samples(from: executive.lateness)
+        return (first..<executive.latenessLogged).map { Interval(nanoseconds: log[$0]) }
     }
 
     /// The samples of a 1 ns histogram, in ascending order (bucket lower bounds; overflows at the maximum).
@@ -343,4 +366,111 @@ struct LatencyStatistics {
         .object([("min", .int(min.nanoseconds)), ("avg", .int(average.nanoseconds)), ("p50", .int(p50.nanoseconds)), ("p90", .int(p90.nanoseconds)),
                  ("p99", .int(p99.nanoseconds)), ("p999", .int(p999.nanoseconds)), ("p9999", .int(p9999.nanoseconds)), ("max", .int(max.nanoseconds))])
     }
+}
+
+
+/// `--load`: threads that keep the other cores busy with arithmetic and memory traffic (a 32 MB
+/// buffer copied back and forth), until stopped.
+final class BackgroundLoad: @unchecked Sendable {
+    private let stopping = Atomic<Bool>(false)
+    private var workers: [Thread] = []
+    let threads: Int
+
+    init(sparing cpu: Int?) {
+        threads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        for _ in 0..<threads {
+            let t = Thread { [self] in
+                let bytes = 32 << 20
+                let a = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                let b = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                defer { a.deallocate(); b.deallocate() }
+                memset(a, 1, bytes)
+                var x: UInt64 = 1
+                while !stopping.load(ordering: .relaxed) {
+                    memcpy(b, a, bytes)
+                    for _ in 0..<100_000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+                    memcpy(a, b, bytes)
+                }
+                if x == 42 { print("") }  // keep the arithmetic
+            }
+            t.start()
+            workers.append(t)
+        }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        usleep(100_000)
+    }
+}
+
+/// The jitter picture: a histogram of lateness (log-scale counts, p50/p99/p99.9/max marked) above
+/// the lateness of every wake-up in time order.
+enum JitterPlot {
+    static func render(series: [Interval], sorted: [Interval], stats: LatencyStatistics, interval: Interval, cyclictest: LatencyStatistics?) -> String {
+        let width = 900.0, height = 620.0, left = 70.0, right = 20.0
+        let plotWidth = width - left - right
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        svg += "<text x=\"\(left)\" y=\"22\" font-size=\"15\">Takt executive: dispatch lateness, \(sorted.count) wake-ups every \(interval)</text>\n"
+        // Histogram: log10 of the lateness on x (1 ns … max), log10 counts on y.
+        let top = 50.0, histHeight = 250.0
+        let maxNs = max(Double(stats.max.nanoseconds), 10)
+        let decades = max(1, Int(log10(maxNs).rounded(.up)))
+        func xLog(_ ns: Double) -> Double { left + log10(max(ns, 1)) / Double(decades) * plotWidth }
+        let bins = 120
+        var counts = [Int](repeating: 0, count: bins)
+        for s in sorted {
+            let b = min(bins - 1, Int(log10(max(Double(s.nanoseconds), 1)) / Double(decades) * Double(bins)))
+            counts[b] += 1
+        }
+        let maxCount = Double(counts.max() ?? 1)
+        let countDecades = max(1.0, log10(maxCount).rounded(.up))
+        for (b, c) in counts.enumerated() where c > 0 {
+            let h = log10(Double(c) + 1) / (countDecades + 0.3) * histHeight
+            let x = left + Double(b) / Double(bins) * plotWidth
+            svg += "<rect x=\"\(fmt(x))\" y=\"\(fmt(top + histHeight - h))\" width=\"\(fmt(plotWidth / Double(bins) - 0.5))\" height=\"\(fmt(h))\" fill=\"#4477aa\"><title>\(c) wake-ups</title></rect>\n"
+        }
+        svg += "<line x1=\"\(left)\" y1=\"\(top + histHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + histHeight)\" stroke=\"black\"/>\n"
+        for d in 0...decades {
+            let x = left + Double(d) / Double(decades) * plotWidth
+            svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(top + histHeight + 15))\" text-anchor=\"middle\">\(Interval(nanoseconds: Int64(pow(10, Double(d)))))</text>\n"
+        }
+        svg += "<text x=\"12\" y=\"\(fmt(top + histHeight / 2))\" transform=\"rotate(-90 12 \(fmt(top + histHeight / 2)))\" text-anchor=\"middle\">wake-ups (log)</text>\n"
+        for (label, value, color) in [("p50", stats.p50, "#228833"), ("p99", stats.p99, "#ccbb44"), ("p99.9", stats.p999, "#ee6677"), ("max", stats.max, "#aa3377")] {
+            let x = xLog(Double(value.nanoseconds))
+            svg += "<line x1=\"\(fmt(x))\" y1=\"\(top)\" x2=\"\(fmt(x))\" y2=\"\(top + histHeight)\" stroke=\"\(color)\" stroke-dasharray=\"4 3\"/>\n"
+            svg += "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(top + 12))\" fill=\"\(color)\">\(label) \(value)</text>\n"
+        }
+        if let c = cyclictest {
+            let x = xLog(Double(c.p50.nanoseconds))
+            svg += "<line x1=\"\(fmt(x))\" y1=\"\(top + 30)\" x2=\"\(fmt(x))\" y2=\"\(top + histHeight)\" stroke=\"gray\"/>\n"
+            svg += "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(top + 44))\" fill=\"gray\">cyclictest p50 \(c.p50)</text>\n"
+        }
+        // Time series: lateness of each wake-up (log scale), in order.
+        let seriesTop = 350.0, seriesHeight = 220.0
+        svg += "<text x=\"\(left)\" y=\"\(seriesTop - 10)\" font-size=\"13\">lateness of each wake-up, in order (log scale)</text>\n"
+        svg += "<line x1=\"\(left)\" y1=\"\(seriesTop + seriesHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(seriesTop + seriesHeight)\" stroke=\"black\"/>\n"
+        let step = max(1, series.count / 2_000)
+        var points: [String] = []
+        var i = 0
+        while i < series.count {
+            let chunk = series[i..<min(series.count, i + step)]
+            let worst = chunk.max() ?? .zero
+            let x = left + Double(i) / Double(max(series.count - 1, 1)) * plotWidth
+            let y = seriesTop + seriesHeight - log10(max(Double(worst.nanoseconds), 1)) / Double(decades) * seriesHeight
+            points.append("\(fmt(x)),\(fmt(y))")
+            i += step
+        }
+        svg += "<polyline fill=\"none\" stroke=\"#4477aa\" stroke-width=\"1\" points=\"\(points.joined(separator: " "))\"/>\n"
+        for d in 0...decades {
+            let y = seriesTop + seriesHeight - Double(d) / Double(decades) * seriesHeight
+            svg += "<text x=\"\(left - 5)\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(Interval(nanoseconds: Int64(pow(10, Double(d)))))</text>\n"
+        }
+        svg += "<text x=\"\(left + plotWidth)\" y=\"\(seriesTop + seriesHeight + 16)\" text-anchor=\"end\">wake-up \(series.count)</text>\n"
+        svg += "</svg>\n"
+        return svg
+    }
+
+    static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 }

@@ -59,6 +59,9 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     private let frame: UnsafeMutableRawBufferPointer
     private let recordBuffer: UnsafeMutableRawBufferPointer
     private var roundLatenessMax = Interval.zero
+    /// Optional: every wake-up's lateness in order (a benchmark's time series), caller-owned.
+    public var latenessLog: UnsafeMutableBufferPointer<Int64>?
+    public private(set) var latenessLogged = 0
     /// The deadline of the last action: several actions due at one instant count one wake-up.
     private var lastDeadline = LocalInstant(nanoseconds: Int64.min / 2)
     private var frozenSince: LocalInstant?
@@ -136,6 +139,10 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
             // first slot, across the clock's correction) is a continuation, not a wake-up.
             if deadline - lastDeadline > .microseconds(1) {
                 lateness.record(late)
+                if let log = latenessLog, latenessLogged < log.count {
+                    log[latenessLogged] = late.nanoseconds
+                    latenessLogged += 1
+                }
                 if late > roundLatenessMax { roundLatenessMax = late }
                 lastDeadline = deadline
             }
@@ -333,7 +340,10 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     public mutating func emitSummary() { emit(.summary) }
 
     /// Forgets the lateness recorded so far (a benchmark's warm-up).
-    public mutating func resetLateness() { lateness.reset() }
+    public mutating func resetLateness() {
+        lateness.reset()
+        latenessLogged = 0
+    }
 
     /// The time source (for a caller that wants to read the clock the executive uses).
     public mutating func now() -> LocalInstant { time.now() }
