@@ -129,6 +129,7 @@ namespaces=()   # created so far, deleted in reverse
 pids=()         # node processes started
 work=$(mktemp -d "${TMPDIR:-/tmp}/takt-netns-$run.XXXXXX")
 
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
     local status=$?
     set +e
@@ -238,8 +239,9 @@ done
 # Round-end records (kind 1) as "ROUND STATUS BITS RESTARTS": the C-state round (bytes 8–15), the
 # status (byte 1: 0 listening, 1 integrating, 2 cold starting, 3 active, 4 frozen), one 0/1 per
 # node of the membership (bytes 32–63, node i at bit i % 8 of byte 32 + i / 8), and how often the
-# round had gone backwards since the node was first active with every node (the cluster started
-# again; contention during start-up is not counted). Records are 352 bytes.
+# round had gone backwards since the node was first active with every node (the node, or the
+# whole cluster, cold-started again; contention during start-up is not counted). Records are 352
+# bytes.
 everyone=$(printf '1%.0s' $(seq "$count"))
 round_ends() {
     od -An -v -tu1 -w352 "$1" | awk -v n="$count" -v all="$everyone" '$1 == 1 && NF == 352 {
@@ -307,8 +309,8 @@ if ((json)); then
     printf '\n]}\n'
 else
     echo "status and membership at round ${common:-?}, the last round every node ended; 'out': rounds the node"
-    echo "ended outside the full membership after first joining it; 'again': times its round went back (the"
-    echo "cluster started again); the rest from each node's summary:"
+    echo "ended outside the full membership after first joining it; 'again': times its round went back after"
+    echo "that (it, or the whole cluster, cold-started again); the rest from each node's summary:"
     printf '%-10s %-11s %-13s %-22s %4s %5s %7s %7s %9s %8s %9s %12s\n' \
         node address status membership out again rounds sent accepted missing rejected "p99 late"
     for i in "${!names[@]}"; do
@@ -319,6 +321,11 @@ else
             "$out" "$restarts" "$(number rounds "${names[i]}")" "$(number frames_sent "${names[i]}")" "$(number frames_accepted "${names[i]}")" \
             "$(number frames_missing "${names[i]}")" "$(number frames_rejected "${names[i]}")" "${p99:+$p99 ns}"
     done
+fi
+most_restarts=$(printf '%s\n' "${outs[@]}" | awk '$2 > m { m = $2 } END { print m + 0 }')
+if ((most_restarts > 0)); then
+    times=$( ((most_restarts == 1)) && echo once || echo "$most_restarts times")
+    echo "$program: note: a node's round went back $times after the cluster had formed (the node, or the whole cluster, cold-started again): nodes stalled longer than the schedule tolerates (Docs/running.md)" >&2
 fi
 if ((ok)); then
     echo "$program: every node active with all ${#names[@]} nodes in its membership at round $common" >&2
