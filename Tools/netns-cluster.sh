@@ -13,7 +13,8 @@
 # the host's namespace. netem, when asked for, delays each node's outgoing frames on its eth0
 # (one-way: a frame is delayed once, at its sender).
 #
-# Exit status: 0 every node ended active with every node of the schedule in its membership;
+# Exit status: 0 every node ended active with every node of the schedule in its membership — judged
+# from the nodes' records at the last round every node ended, because nodes never stop at once;
 # 1 otherwise (a node not active, a smaller membership, a node that failed or had to be killed);
 # 2 bad usage or an environment that cannot run it (not root, no iproute2, no namespaces, no netem,
 # an invalid schedule).
@@ -124,6 +125,7 @@ mapfile -t names < <(sed -n 's/^  node \([A-Za-z_][A-Za-z0-9_]*\) ([0-9]* entrie
 # --- Clean-up: always, on every exit ------------------------------------------------------------
 run=$$
 hub=takt-$run-hub
+while printf '%s\n' "${names[@]}" | grep -qx "${hub#takt-"$run"-}"; do hub=${hub}_; done   # a node named hub
 bridge=takt-br-$run
 namespaces=()   # created so far, deleted in reverse
 pids=()         # node processes started
