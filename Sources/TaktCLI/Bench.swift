@@ -75,6 +75,10 @@ enum BenchCommand {
             console.err.write("error: cyclictest is not installed\n  help: install rt-tests (Debian/Ubuntu: apt-get install rt-tests) or run without --compare-cyclictest\n")
             return ExitStatus.usage
         }
+        // The load starts first and its threads make themselves ordinary and leave the measured
+        // CPU, so they never inherit the measuring thread's SCHED_FIFO priority or CPU.
+        let load = arguments.has("--load") ? BackgroundLoad(sparing: cpu) : nil
+        defer { load?.stop() }
         let realTime = RealTimeSetup.apply(RealTimeRequest(fifoPriority: policy == "fifo" ? priority : nil, lockMemory: true,
                                                            cpus: cpu.map { [$0] }, timerSlack: .nanoseconds(1), holdDMALatencyZero: true))
         let err = console.err
@@ -82,8 +86,6 @@ enum BenchCommand {
         var takt: [Interval] = []
         var series: [Interval] = []
         var cyclic = CyclictestResult()
-        let load = arguments.has("--load") ? BackgroundLoad(sparing: cpu) : nil
-        defer { load?.stop() }
         if let load { err.write("load: \(load.threads) threads of CPU and memory work on the other cores\n") }
         let halves = compare ? [loops / 2, loops - loops / 2] : [loops]
         for (i, count) in halves.enumerated() {
@@ -373,6 +375,7 @@ struct LatencyStatistics {
 /// buffer copied back and forth), until stopped.
 final class BackgroundLoad: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Int>(0)
     private var workers: [Thread] = []
     let threads: Int
 
@@ -380,6 +383,7 @@ final class BackgroundLoad: @unchecked Sendable {
         threads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
         for _ in 0..<threads {
             let t = Thread { [self] in
+                RealTimeSetup.makeCurrentThreadOrdinary(avoiding: cpu)
                 let bytes = 32 << 20
                 let a = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
                 let b = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
@@ -392,7 +396,9 @@ final class BackgroundLoad: @unchecked Sendable {
                     memcpy(a, b, bytes)
                 }
                 if x == 42 { print("") }  // keep the arithmetic
+                running.subtract(1, ordering: .releasing)
             }
+            running.add(1, ordering: .releasing)
             t.start()
             workers.append(t)
         }
@@ -400,7 +406,8 @@ final class BackgroundLoad: @unchecked Sendable {
 
     func stop() {
         stopping.store(true, ordering: .relaxed)
-        usleep(100_000)
+        // Each worker checks the flag between passes (a pass is ~10-50 ms); wait for all of them.
+        while running.load(ordering: .acquiring) > 0 { usleep(5_000) }
     }
 }
 

@@ -283,6 +283,28 @@ public enum RealTimeSetup {
                               dmaLatency: dmaLatency, scheduling: scheduling, environment: .read())
     }
 
+    /// Makes the calling thread an ordinary one: SCHED_OTHER (a thread created by a real-time
+    /// thread inherits its policy and CPU set) and, when `avoiding` is given and other CPUs are
+    /// allowed, every allowed CPU but that one. For helper threads (a benchmark's load) that must
+    /// never compete with the measured thread. Best effort: returns whether both steps took.
+    @discardableResult
+    public static func makeCurrentThreadOrdinary(avoiding cpu: Int?) -> Bool {
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        var ok = pthread_setschedparam(pthread_self(), Int32(SCHED_OTHER), &parameters) == 0
+        if let cpu {
+            var buffer = [Int32](repeating: 0, count: 1024)
+            let found = buffer.withUnsafeMutableBufferPointer { takt_affinity($0.baseAddress, Int32($0.count)) }
+            let others = found > 0 ? buffer[0..<Int(found)].filter { $0 != Int32(cpu) } : []
+            if others.isEmpty {
+                ok = false
+            } else {
+                do { try Syscall.setAffinity(Array(others)) } catch { ok = false }
+            }
+        }
+        return ok
+    }
+
     /// Whether this process holds /dev/cpu_dma_latency open.
     public static var holdsDMALatency: Bool { dmaLatencyDescriptor.load(ordering: .acquiring) >= 0 }
 

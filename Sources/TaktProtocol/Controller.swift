@@ -934,3 +934,27 @@ public struct NodeController {
         return RoundOutcome(correction: correction, readings: readings)
     }
 }
+
+extension FreezeReason: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .cliqueAvoidance(let agreed, let failed): "clique avoidance (\(agreed) agreed, \(failed) failed)"
+        case .blackout: "blackout"
+        case .correctionTooLarge(let correction): "correction \(correction) too large"
+        case .tooFewClockReadings(let rounds): "too few clock readings for \(rounds) rounds"
+        }
+    }
+}
+
+extension ControllerStatus: CustomStringConvertible {
+    /// For reports and logs: "active", "integrating (1 correct frame)", "frozen (blackout)".
+    public var description: String {
+        switch self {
+        case .listening: "listening"
+        case .integrating(let frames): "integrating (\(frames) correct frame\(frames == 1 ? "" : "s"))"
+        case .coldStarting: "cold starting"
+        case .active: "active"
+        case .frozen(let reason): "frozen (\(reason))"
+        }
+    }
+}

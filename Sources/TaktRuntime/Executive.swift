@@ -133,6 +133,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
             if waitDraining(until: deadline, shouldStop: shouldStop) { continue }  // the agenda changed
             let late = time.wait(until: deadline)
             drain()
+            if shouldStop() { return }  // a stop request during the spin: do not act any more
             if isListeningOrStarting && controller.nextAction()?.action != action { continue }
             // Dispatch lateness is how late the loop woke for an instant: an action due at the
             // same instant as the previous one (within 1 us: a round's end and the next round's

@@ -146,7 +146,7 @@ struct ClusterCommandTests {
         let (status, out, _) = try taktProcess(["node", schedule, "--node", "a", "--duration", "1s", "--group", "239.255.84.3:\(testPort(0) + 2_000)", "--json"])
         #expect(status == 0)
         let report = try jsonObject(out)
-        #expect(report["status"] as? String == "coldStarting")  // alone: it keeps offering a cold start
+        #expect(report["status"] as? String == "cold starting")  // alone: it keeps offering a cold start
         #expect((report["frames_sent"] as? Int ?? 0) >= 50)   // one cold-start frame a round
         for bad in [["node", schedule], ["node", schedule, "--node", "zz"], ["node", schedule, "--node", "a", "--medium", "carrier-pigeon"],
                     ["node", schedule, "--node", "a", "--drift", "lots"], ["node", schedule, "--node", "a", "--group", "10.0.0.1:99999"],
