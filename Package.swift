@@ -19,12 +19,14 @@ let package = Package(
         // The deterministic simulator (stdlib only as well: one seeded PRNG, no clocks, no threads).
         .target(name: "TaktSim", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
         // The command-line front end as a library, so tests drive it in-process.
-        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim", "TaktProtocol", "TaktPlatform", "TaktRuntime"]),
+        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim", "TaktProtocol", "TaktPlatform", "TaktRuntime", "TaktControl"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // The only module that touches Linux: clocks, sleeps, real-time set-up, UDP media (Docs/platform.md).
         .target(name: "TaktPlatform", dependencies: ["TaktTime", "CTaktPlatform"]),
         // Its C side: recvmmsg/sendmmsg, CMSG, ppoll, CPU sets, prctl (Swift's Glibc lacks _GNU_SOURCE).
         .target(name: "CTaktPlatform"),
+        // The process-control framework: state messages, tasks, voting, replication (stdlib only).
+        .target(name: "TaktControl", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
         // The real runtime: the periodic executive driving TaktProtocol over a TaktPlatform medium.
         .target(name: "TaktRuntime", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol", "TaktPlatform"]),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Tidy: banned imports and APIs in the core modules")
 struct TidyTests {
-    static let coreModules = ["TaktTime", "TaktSchedule", "TaktProtocol", "TaktSim"]
+    static let coreModules = ["TaktTime", "TaktSchedule", "TaktProtocol", "TaktSim", "TaktControl"]
     static let banned = [
         "import Foundation", "import Glibc", "import Dispatch", "import Darwin",
         "Date()", "SystemRandomNumberGenerator", "ContinuousClock", "DispatchQueue", "Task {", " actor ",
