@@ -513,11 +513,22 @@ public struct NodeController {
         // The window's round: the next one when the cursor is past every other node's slot.
         let windowRound = cursorAtRoundEnd || slot < cursorSlot ? cursorRound + 1 : cursorRound
         let arrivalCluster = clock.clusterTime(at: arrival)
-        if claimed.sender == table.slotSenders[slot] {
+        let following = foreignSlot(after: slot)
+        // A sender with consecutive slots: its next slot's frame may arrive while this window is
+        // still open (the clocks differ by up to Π). The frame's own slot field (unverified here;
+        // the CRC over the C-state checks it when judged) says which window it is for.
+        var forFollowing = false
+        if let following, claimed.slot == following, following != slot, table.slotSenders[following] == claimed.sender { forFollowing = true }
+        if claimed.sender == table.slotSenders[slot] && !forFollowing {
             // Before the window opens (slot start + propagation − (Π + ε); send lateness is ≥ 0), no
             // correct frame of this sender can arrive: a frame sent outside its slot.
-            guard arrivalCluster >= slotStart(round: windowRound, slot: slot)
-                    + configuration.propagation - configuration.acceptanceHalfWidth else {
+            // After the acceptance window closes (slot start + propagation + the send lateness the
+            // frame states + (Π + ε)) no correct frame of this sender can arrive either: a stray
+            // frame (a clock step, a babbling node) is dropped by every receiver alike instead of
+            // being counted in the window by those whose clocks are behind.
+            let start = slotStart(round: windowRound, slot: slot) + configuration.propagation
+            guard arrivalCluster >= start - configuration.acceptanceHalfWidth,
+                  arrivalCluster <= start + max(claimed.sendLateness, .zero) + configuration.acceptanceHalfWidth else {
                 foreignFrames += 1
                 return
             }
@@ -531,7 +542,6 @@ public struct NodeController {
         }
         // The following slot's frame, if its acceptance window has opened: it cannot arrive before
         // slot start + propagation − (Π + ε) from a correct sender (send lateness is ≥ 0).
-        let following = foreignSlot(after: slot)
         guard let following, claimed.sender == table.slotSenders[following], earlySlot == -1 || earlySlot == following else {
             foreignFrames += 1
             return
@@ -559,7 +569,12 @@ public struct NodeController {
             if senders[s] != configuration.node { return s }
             s += 1
         }
-        return senders.firstIndex { $0 != configuration.node }
+        s = 0  // the next round's first slot of another node (a loop: a closure may allocate in debug builds)
+        while s < senders.count {
+            if senders[s] != configuration.node { return s }
+            s += 1
+        }
+        return nil
     }
 
     /// The slot whose window is open: the cursor's slot, or the next slot of another node.
@@ -571,7 +586,12 @@ public struct NodeController {
             if senders[s] != configuration.node { return s }
             s += 1
         }
-        return senders.firstIndex { $0 != configuration.node }
+        s = 0  // the next round's first slot of another node (a loop: a closure may allocate in debug builds)
+        while s < senders.count {
+            if senders[s] != configuration.node { return s }
+            s += 1
+        }
+        return nil
     }
 
     /// The acceptance window of another node's slot closed: judge the frame, update membership and
@@ -753,7 +773,10 @@ public struct NodeController {
         switch acknowledgment {
         case .none: return nil
         case .awaitingFirst: first = nil
-        case .awaitingSecond(let f): first = f
+        case .awaitingSecond(let f):
+            // The first successor again (it has consecutive slots): not a second opinion.
+            if f == sender { return nil }
+            first = f
         }
         cState.membership.remove(me)
         if let first { cState.membership.insert(first) }

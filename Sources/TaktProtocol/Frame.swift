@@ -511,10 +511,12 @@ public struct FrameCodec: Sendable {
     /// The sender and pending-mode fields of a datagram, read WITHOUT any check (nil when too short
     /// to hold them): lets a receiver file a datagram under the right slot before judging it, and
     /// test a mode-change request against its C-state. Never traps.
-    public static func peek(_ bytes: UnsafeRawBufferPointer) -> (sender: Int, pendingMode: Int?)? {
+    public static func peek(_ bytes: UnsafeRawBufferPointer) -> (sender: Int, slot: Int, sendLateness: Interval, pendingMode: Int?)? {
         guard bytes.count >= FrameFormat.headerBytes else { return nil }
         let p = readUInt16(bytes, FrameOffset.pendingMode)
-        return (Int(readUInt16(bytes, FrameOffset.sender)), p == FrameFormat.noPendingMode ? nil : Int(p))
+        let lateness = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: FrameOffset.sendLateness, as: Int32.self))
+        return (Int(readUInt16(bytes, FrameOffset.sender)), Int(readUInt16(bytes, FrameOffset.slot)),
+                .nanoseconds(Int64(lateness)), p == FrameFormat.noPendingMode ? nil : Int(p))
     }
 
     private static func readUInt16(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {

@@ -17,7 +17,7 @@ func loadSchedule(_ name: String) throws -> (Schedule, DerivedResults) {
 
 @Suite("Simulator: synchronized operation under faults")
 struct SimulatorTests {
-    @Test(arguments: ["minimal.takt", "tmr.takt", "multirate.takt", "large64.takt"])
+    @Test(arguments: ["minimal.takt", "tmr.takt", "multirate.takt", "large64.takt", "demo.takt"])
     func faultFreeRunsKeepEveryGuarantee(_ name: String) throws {
         let (schedule, derived) = try loadSchedule(name)
         for seed: UInt64 in [1, 2, 3] {
