@@ -173,10 +173,30 @@ public struct SimulationReport: Sendable {
     public var stateHash: UInt64
 }
 
+/// An application running on the simulated nodes — the same code a real node runs (TaktControl's
+/// NodeApplication, through an adapter). The simulator calls it at the instants the real executive
+/// does: just before a node's frame is built, at each atomic-broadcast delivery instant, at each
+/// round's end, and when a node loses or regains power. `now` is the node's own cluster time.
+/// With an application attached, message values are the application's: the pattern values and
+/// their integrity check are off (the application checks its own values end to end); every other
+/// checker runs as usual.
+public protocol SimulatedApplication: AnyObject {
+    func transmitting(node: Int, round: UInt64, slot: Int, at now: ClusterInstant, controller: inout NodeController)
+    func delivered(node: Int, _ delivery: Delivery, at now: ClusterInstant)
+    func roundEnded(node: Int, round: UInt64, at now: ClusterInstant, controller: borrowing NodeController)
+    /// Power lost (a crash: the node's volatile state is gone) or restored (a restart).
+    func powerChanged(node: Int, on: Bool, at now: ClusterInstant)
+    /// The node's next task release (cluster time), or nil; the simulator wakes the node for it.
+    func nextRelease(node: Int) -> ClusterInstant?
+    func released(node: Int, at now: ClusterInstant)
+}
+
 public enum Simulator {
     public static func run(schedule: Schedule, derived: DerivedResults, configuration: SimulationConfiguration,
-                           trace: SimulationTrace? = nil, progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
+                           trace: SimulationTrace? = nil, application: SimulatedApplication? = nil,
+                           progress: ((UInt64) -> Void)? = nil) -> SimulationReport {
         var run = SimulationRun(schedule: schedule, derived: derived, configuration: configuration, trace: trace, progress: progress)
+        run.application = application
         defer { run.tearDown() }
         return run.execute()
     }
@@ -196,8 +216,13 @@ struct FNV1a {
 
 /// One simulation run: the event loop and the checkers' state.
 struct SimulationRun {
+    var application: SimulatedApplication?
+    /// Per node, the true time of the release event queued last (.min: none).
+    var releaseScheduled: [Int64] = []
     enum Event {
         case wake(node: Int, generation: UInt32)
+        /// The application's next task release on `node` (scheduled with the node's wake-ups).
+        case release(node: Int, generation: UInt32)  // generation: the node's incarnation
         case arrival(node: Int, frame: Int, generation: UInt32)
         case fault(Int)
         case restartFrozen(node: Int, generation: UInt32)
@@ -320,6 +345,7 @@ struct SimulationRun {
         generation = [UInt32](repeating: 0, count: n)
         incarnation = [UInt32](repeating: 0, count: n)
         nextWake = [Int64](repeating: .max, count: n)
+        releaseScheduled = [Int64](repeating: .min, count: n)
         // Wakes (n), arrivals in flight (a few frames × n receivers), babbling, faults, checks.
         queue = EventQueue(capacity: 64 * n + 4 * n * n + configuration.faults.count + 64)
         sendBuffer = .allocate(byteCount: codec.maximumFrameBytes, alignment: 8)
@@ -498,6 +524,12 @@ struct SimulationRun {
                 guard g == generation[node], powered[node] else { continue }
                 nextWake[node] = .max
                 wake(node)
+            case .release(let node, let g):
+                guard g == incarnation[node], powered[node], let application else { continue }
+                guard releaseScheduled[node] == now else { continue }  // superseded by an earlier release
+                releaseScheduled[node] = .min
+                application.released(node: node, at: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now)))
+                scheduleRelease(node)
             case .arrival(let node, let frame, let g):
                 if g == incarnation[node] && powered[node] && !receiveOmitted(node, at: now) {
                     handOver(frame, to: node, arrival: now)
@@ -533,6 +565,16 @@ struct SimulationRun {
         let t = max(now, oscillators[node].trueTime(atLocal: at))
         nextWake[node] = t
         queue.push(.wake(node: node, generation: generation[node]), at: t)
+        scheduleRelease(node)
+    }
+
+    /// Schedules the application's next task release on `node` (once per distinct instant).
+    mutating func scheduleRelease(_ node: Int) {
+        guard let application, powered[node], let release = application.nextRelease(node: node) else { return }
+        let t = max(now, oscillators[node].trueTime(atLocal: controllers[node].clock.localTime(at: release)))
+        guard t != releaseScheduled[node] else { return }
+        releaseScheduled[node] = t
+        queue.push(.release(node: node, generation: incarnation[node]), at: t)
     }
 
     /// A frame reaches `node` at true time `arrival` (now, or later for a hand-over ahead of time).
@@ -569,6 +611,7 @@ struct SimulationRun {
             if isBabbling(node, at: now) { babble(node, round: round, slot: slot) }
         case .endRound(let round):
             let outcome = controllers[node].roundEnded(round: round, at: local)
+            application?.roundEnded(node: node, round: round, at: controllers[node].clock.clusterTime(at: local), controller: controllers[node])
             if let trace, let correction = outcome.correction { trace.counter("correction", node: node, at: now, value: correction.nanoseconds) }
             if let mode = outcome.modeChanged, lastModeChangeRound != round {
                 lastModeChangeRound = round
@@ -614,6 +657,8 @@ struct SimulationRun {
         controllers[node].deallocate()
         controllers[node] = NodeController(configuration: configurations[node], codec: codec, listeningAt: oscillators[node].local(atTrueTime: now))
         powered[node] = true
+        releaseScheduled[node] = .min
+        application?.powerChanged(node: node, on: true, at: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now)))
         incarnation[node] &+= 1
         wasFrozen[node] = false
         lastClusterTime[node] = .min
@@ -635,11 +680,16 @@ struct SimulationRun {
         let lateness = random.uniform(0...configuration.maximumLateness.nanoseconds)
         var sendTime = now + lateness
         let measured = oscillators[node].local(atTrueTime: sendTime) - planned
-        let plan = plans[controllers[node].cState.mode]
-        for m in sentMessages[node] {
-            let size = plan.size(of: m)
-            SimulationRun.pattern(message: m, round: round, size: size, into: valueBuffer)
-            controllers[node].write(message: m, UnsafeRawBufferPointer(rebasing: valueBuffer[0..<size]))
+        if let application {
+            let clusterNow = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now))
+            application.transmitting(node: node, round: round, slot: slot, at: clusterNow, controller: &controllers[node])
+        } else {
+            let plan = plans[controllers[node].cState.mode]
+            for m in sentMessages[node] {
+                let size = plan.size(of: m)
+                SimulationRun.pattern(message: m, round: round, size: size, into: valueBuffer)
+                controllers[node].write(message: m, UnsafeRawBufferPointer(rebasing: valueBuffer[0..<size]))
+            }
         }
         let length = controllers[node].transmit(round: round, slot: slot, lateness: measured, into: sendBuffer)
         if let trace {
@@ -780,9 +830,21 @@ struct SimulationRun {
         guard table.slotSenders[next] != node else { return }
         let length = lastFrameLengths[node]
         guard length > 0 else { return }
+        // In the middle of the foreign slot — but, when the babbler's own slot follows it, no later
+        // than 2(Π + ε) + propagation before that slot: every receiver must see the frame outside
+        // the babbler's acceptance window (which opens Π + ε early), whatever their clocks'
+        // disagreement (≤ Π). Closer, it is a slightly-off-specification send, which some receivers
+        // accept and others reject — outside the fault hypothesis (a bus guardian prevents it).
+        var offset = table.slotLengths[next].nanoseconds / 2
+        let after = (next + 1) % max(1, table.slotLengths.count)
+        if table.slotSenders[after] == node {
+            let margin = 2 * (precision + configuration.readingError).nanoseconds
+            offset = min(offset, table.slotLengths[next].nanoseconds - margin - schedule.cluster.propagation.nanoseconds)
+            guard offset > 0 else { return }
+        }
         sendBuffer.baseAddress!.copyMemory(from: lastFrames.baseAddress! + node * codec.maximumFrameBytes, byteCount: length)
-        broadcast(from: node, length: length, at: now + table.slotLengths[next].nanoseconds / 2)
-        trace?.instant("babble", node: node, at: now + table.slotLengths[next].nanoseconds / 2)
+        broadcast(from: node, length: length, at: now + offset)
+        trace?.instant("babble", node: node, at: now + offset)
     }
 
     // MARK: Faults
@@ -800,6 +862,7 @@ struct SimulationRun {
             trace?.instant("crash " + name(node), node: nil, at: now)
             lastStatusChange = now
             powered[node] = false
+            application?.powerChanged(node: node, on: false, at: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now)))
             incarnation[node] &+= 1
             generation[node] &+= 1
             nextWake[node] = .max
@@ -1034,16 +1097,20 @@ struct SimulationRun {
         deliveredKeys = []
         let values = valueBuffer
         let currentEpoch = epoch
+        let app = application
         for node in 0..<n where powered[node] && controllers[node].status != .listening {
             var i = 0
             keys.removeAll(keepingCapacity: true)
+            let clusterNow = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now))
             controllers[node].deliver(round: r, slot: s) { d in
                 defer { i += 1 }
+                app?.delivered(node: node, d, at: clusterNow)
                 guard i < completing.count else { return }
                 outcome[i * n + node] = d.delivered ? 1 : 0
                 guard d.delivered else { return }
                 let m = d.message
                 keys.append(currentEpoch << 56 | UInt64(m) << 40 | d.instance)
+                guard app == nil else { return }  // the application's values: it checks them itself
                 // The sender's application wrote pattern(m, x) before its frame of round x; the
                 // instance carries the value of its first copy's round, or — from a sender that
                 // joined after that copy — of the round of the first copy it sent.
