@@ -72,6 +72,18 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     /// Called for each message instance at its delivery instant (host time given), in the
     /// cluster-wide order; `delivered` false means discarded at this node.
     public var onDelivery: ((Delivery, _ host: LocalInstant) -> Void)?
+    /// The same, for an application (TaktControl): the delivery with the node's cluster time.
+    public var onApplicationDelivery: ((Delivery, _ now: ClusterInstant) -> Void)?
+    /// The application's next task release (cluster time), or nil: the executive wakes for it
+    /// between protocol actions — sleep, then spin, like any action — and calls
+    /// `onApplicationRelease` with the node's cluster time. A release due at the instant of a
+    /// delivery runs after it; one due at the instant of an action runs before it.
+    public var nextApplicationRelease: (() -> ClusterInstant?)?
+    public var onApplicationRelease: ((_ now: ClusterInstant) -> Void)?
+    /// Called at each round's end (after the controller's round end) and when the host restarts a
+    /// frozen controller (`restarted` true, with the new controller).
+    public var onRoundEnd: ((_ controller: NodeController, _ round: UInt64, _ now: ClusterInstant) -> Void)?
+    public var onRestart: ((_ now: ClusterInstant) -> Void)?
     /// Slots whose deliveries are due (at most a few: a slot is longer than 2Π), in order.
     private var pendingRounds: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     private var pendingSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
@@ -115,6 +127,22 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                 continue
             }
             let deadline = oscillator.host(atLocal: at)
+            if let next = nextApplicationRelease?(), controller.isActive {
+                let release = oscillator.host(atLocal: controller.clock.localTime(at: next))
+                if release <= deadline, pendingCount == 0 || release < pendingAt.0, hostDeadline.map({ release <= $0 }) ?? true {
+                    if waitDraining(until: release, shouldStop: shouldStop) { continue }
+                    let late = time.wait(until: release)
+                    drain()
+                    if shouldStop() { return }
+                    if release - lastDeadline > .microseconds(1) {
+                        lateness.record(late)
+                        if late > roundLatenessMax { roundLatenessMax = late }
+                        lastDeadline = release
+                    }
+                    onApplicationRelease?(clusterNow())
+                    continue
+                }
+            }
             if pendingCount > 0, pendingAt.0 <= deadline, hostDeadline.map({ pendingAt.0 <= $0 }) ?? true {
                 // A delivery instant comes first: wait for it (handing frames over) and deliver.
                 if waitDraining(until: pendingAt.0, shouldStop: shouldStop) { continue }
@@ -153,6 +181,11 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                 counters.overruns &+= 1
             }
         }
+    }
+
+    /// The node's cluster time now.
+    private mutating func clusterNow() -> ClusterInstant {
+        controller.clock.clusterTime(at: oscillator.local(atHost: time.now()))
     }
 
     private var isListeningOrStarting: Bool {
@@ -231,6 +264,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         case .endRound(let round):
             emit(.roundEnd)  // before the round ends: this round's clock readings
             _ = controller.roundEnded(round: round, at: oscillator.local(atHost: time.now()))
+            if let hook = onRoundEnd { hook(controller, round, clusterNow()) }
             rounds &+= 1
             roundLatenessMax = .zero
         case .listenTimeout:
@@ -244,7 +278,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
 
     /// Remembers the delivery instant of (round, slot) if instances complete there: slot end + Π.
     private mutating func scheduleDelivery(round: UInt64, slot: Int) {
-        guard onDelivery != nil, controller.isActive || controller.status == .coldStarting, pendingCount < 4 else { return }
+        guard onDelivery != nil || onApplicationDelivery != nil, controller.isActive || controller.status == .coldStarting, pendingCount < 4 else { return }
         let plan = plans[controller.mode(ofRound: round)]
         guard slot < plan.slotCount, !plan.completionIndices(round: round, slot: slot).isEmpty else { return }
         let instant = controller.slotEnd(round: round, slot: slot) + configuration.precision
@@ -264,9 +298,14 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         pendingSlots = (pendingSlots.1, pendingSlots.2, pendingSlots.3, 0)
         pendingAt = (pendingAt.1, pendingAt.2, pendingAt.3, .zero)
         pendingCount -= 1
-        guard let handler = onDelivery else { return }
         let host = time.now()
-        controller.deliver(round: round, slot: slot) { d in handler(d, host) }
+        let now = clusterNow()
+        let handler = onDelivery, application = onApplicationDelivery
+        guard handler != nil || application != nil else { return }
+        controller.deliver(round: round, slot: slot) { d in
+            handler?(d, host)
+            application?(d, now)
+        }
     }
 
     /// Frozen: wait (draining, so frames do not pile up) until the host restarts the controller.
@@ -288,6 +327,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         controller.deallocate()
         controller = NodeController(configuration: configuration, codec: codec, listeningAt: oscillator.local(atHost: time.now()))
         frozenSince = nil
+        onRestart?(clusterNow())
         pendingCount = 0  // the old controller's instances are gone with it
         counters.restarts &+= 1
     }
