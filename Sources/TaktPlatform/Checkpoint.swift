@@ -309,7 +309,7 @@ public final class CheckpointStore {
         }
         if step == .wroteTemporary || length < fileBytes { Syscall.close(fd); return }
         do {
-            try syncRetryingInterrupts(fd)
+            try syncRetryingInterrupts(fd, directory: false)
         } catch {
             Syscall.close(fd)
             throw .systemCall("fsync(\(directory)/\(fileNames.temporary))", error)
@@ -321,7 +321,7 @@ public final class CheckpointStore {
             throw .systemCall("rename(\(directory)/\(fileNames.temporary) → \(slot == 0 ? fileNames.a : fileNames.b))", error)
         }
         if step == .renamed { return }
-        do { try syncRetryingInterrupts(directoryDescriptor) } catch {
+        do { try syncRetryingInterrupts(directoryDescriptor, directory: true) } catch {
             throw .systemCall("fsync(\(directory))", error)
         }
         newest = (slot, generation)
@@ -345,9 +345,14 @@ public final class CheckpointStore {
 
     /// fsync; EINTR retried (nothing was flushed or reported yet). Any other error is final: after
     /// EIO the kernel may have marked the pages clean, so a retry could "succeed" without the data.
-    private func syncRetryingInterrupts(_ fd: Int32) throws(Errno) {
+    private func syncRetryingInterrupts(_ fd: Int32, directory: Bool) throws(Errno) {
         while true {
-            do throws(Errno) { try Syscall.fsync(fd); return } catch where error == .interrupted { continue }
+            do throws(Errno) {
+                if directory { try Syscall.syncDirectory(fd) } else { try Syscall.fsync(fd) }
+                return
+            } catch where error == .interrupted {
+                continue
+            }
         }
     }
 
@@ -467,25 +472,47 @@ public final class CheckpointStore {
         }
     }
 
-    /// mkdir -p: creates each missing component (mode 0755) and fsyncs its parent, so a directory
-    /// created here survives a power loss along with the checkpoints written into it.
+    /// mkdir -p: creates the directory and any missing parents (mode 0755), each followed by an
+    /// fsync of its parent, so a directory created here survives a power loss along with the
+    /// checkpoints written into it. Existing directories cost one mkdir (EEXIST) and nothing else.
     private static func makeDirectories(_ path: String) throws(PlatformError) {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            let parent = prefix.isEmpty ? "." : prefix
-            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
-            if component == "." || component == ".." { continue }
-            do { try Syscall.makeDirectory(prefix, mode: 0o755) } catch {
-                if error.rawValue == EEXIST { continue }  // a file of that name is reported by open(O_DIRECTORY)
-                throw .systemCall("mkdir(\(prefix))", error)
+        let path = trimmingTrailingSlashes(path[...])
+        do { try Syscall.makeDirectory(path, mode: 0o755) } catch {
+            switch error.rawValue {
+            case EEXIST:
+                return  // a directory, or a file that open(O_DIRECTORY) will report
+            case ENOENT where parent(of: path) != path:
+                try makeDirectories(parent(of: path))
+                do { try Syscall.makeDirectory(path, mode: 0o755) } catch {
+                    if error.rawValue == EEXIST { return }  // created meanwhile by someone else
+                    throw .systemCall("mkdir(\(path))", error)
+                }
+            default:
+                throw .systemCall("mkdir(\(path))", error)
             }
-            let parentDescriptor: Int32
-            do { parentDescriptor = try Syscall.open(parent, flags: O_RDONLY | O_DIRECTORY) } catch {
-                throw .systemCall("open(\(parent), O_DIRECTORY)", error)
-            }
-            defer { Syscall.close(parentDescriptor) }
-            do { try Syscall.fsync(parentDescriptor) } catch { throw .systemCall("fsync(\(parent))", error) }
         }
+        let parent = parent(of: path)
+        let parentDescriptor: Int32
+        do { parentDescriptor = try Syscall.open(parent, flags: O_RDONLY | O_DIRECTORY) } catch {
+            throw .systemCall("open(\(parent), O_DIRECTORY)", error)
+        }
+        defer { Syscall.close(parentDescriptor) }
+        do { try Syscall.syncDirectory(parentDescriptor) } catch { throw .systemCall("fsync(\(parent))", error) }
+    }
+
+    /// "a/b//" → "a/b"; "/" stays "/".
+    private static func trimmingTrailingSlashes(_ path: Substring) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return String(path)
+    }
+
+    /// The directory holding `path` (without trailing slashes): "a/b" → "a", "a" → ".", "/a" → "/",
+    /// "/" → "/", "." → ".".
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return trimmingTrailingSlashes(path[..<slash])
     }
 }
 
@@ -511,6 +538,13 @@ extension Syscall {
     /// fsync(fd): the file's data and metadata (for a directory: its entries) on stable storage.
     static func fsync(_ fd: Int32) throws(Errno) {
         if let error = injected(.fsync) { throw error }
+        if Glibc.fsync(fd) != 0 { throw Errno(rawValue: errno) }
+    }
+
+    /// fsync(fd) of a directory: its entries (a rename, a new file or directory) on stable storage.
+    /// A separate faultable operation, so tests can fail it alone.
+    static func syncDirectory(_ fd: Int32) throws(Errno) {
+        if let error = injected(.syncDirectory) { throw error }
         if Glibc.fsync(fd) != 0 { throw Errno(rawValue: errno) }
     }
 
