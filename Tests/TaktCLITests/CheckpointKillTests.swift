@@ -59,7 +59,7 @@ struct CheckpointKillTests {
         var random = SystemRandomNumberGenerator()
         var lastReported: UInt64 = 0  // the highest generation any child reported committed (0: none yet)
         var lastLoaded: UInt64 = 0    // the generation the previous load found (0: none)
-        var killsMidSave = 0, killsAfterUnreportedCommit = 0, totalReported = 0
+        var killsMidSave = 0, killsAfterInFlightRename = 0, killsBeforeStart = 0, totalReported = 0
         for kill in 0..<30 {
             let afterStart = kill % 2 == 1
             let delay = useconds_t(Int.random(in: 0...(afterStart ? 20_000 : 60_000), using: &random))
@@ -71,6 +71,7 @@ struct CheckpointKillTests {
                 #expect(child.reported == Array(start..<start + UInt64(child.reported.count)), "\(context): gaps in \(child.reported)")
             } else {
                 #expect(child.reported.isEmpty)
+                killsBeforeStart += 1
             }
             lastReported = max(lastReported, child.reported.last ?? 0)
             totalReported += child.reported.count
@@ -85,7 +86,7 @@ struct CheckpointKillTests {
                 #expect(newest.generation <= inFlight, "\(context): loaded \(newest.generation), beyond the save in flight (\(inFlight))")
                 #expect(CheckpointStress.payloadMatches(newest.payload, generation: newest.generation, capacity: Self.capacity),
                         "\(context): generation \(newest.generation) has another payload (\(newest.payload.count) bytes)")
-                if newest.generation > lastReported { killsAfterUnreportedCommit += 1 }
+                if newest.generation > max(lastReported, lastLoaded) { killsAfterInFlightRename += 1 }
                 // The slot files themselves never hold a torn checkpoint: only the temporary can.
                 #expect(report.rejected.allSatisfy { if case .leftoverTemporary = $0.defect { true } else { false } }, "\(context): \(report.rejected)")
                 lastLoaded = newest.generation
@@ -94,8 +95,8 @@ struct CheckpointKillTests {
                 lastLoaded = report.newest?.generation ?? 0
             }
         }
-        print("checkpoint kill -9: 30 kills, \(totalReported) generations reported, last \(lastReported); "
-              + "\(killsMidSave) kills left a temporary file, \(killsAfterUnreportedCommit) came between a commit and its report")
+        print("checkpoint kill -9: 30 kills, \(totalReported) generations reported, last \(lastReported); \(killsBeforeStart) kills came "
+              + "before the child's first line, \(killsMidSave) left a temporary file, \(killsAfterInFlightRename) loaded the unreported save in flight (killed after its rename)")
         #expect(lastReported > 0, "no child ever committed a generation: the test measured nothing")
     }
 }
