@@ -1,8 +1,8 @@
 // Stable storage under a real kill -9: `takt checkpoint-stress DIR` saves generations in a tight
 // loop and prints each one after `save` returned; the test kills it with SIGKILL at random
-// instants (half of them timed from the spawn, so some land in start-up and the first load, half
-// from its first line, so they land among the saves), then loads the store as a restarted node
-// would. What must hold after every kill:
+// instants (a third timed from the spawn, so some land in start-up and the first load, a third
+// from its "start" line, a third from its first committed generation, so they land among the
+// saves however slow the disk is), then loads the store as a restarted node would. What must hold after every kill:
 //   - a checkpoint exists as soon as any generation was ever reported;
 //   - its generation is ≥ the last one reported (nothing committed is lost) and ≤ the one after
 //     it (the only save that can have been in flight);
@@ -19,10 +19,10 @@ import TaktPlatform
 struct CheckpointKillTests {
     static let capacity = 65_536
 
-    /// One child: spawned, killed after `delay` (counted from its "start" line when
-    /// `afterStart`), and reaped. Returns its "start" generation (nil if killed before it printed
+    /// One child: spawned, killed `delay` after its first `lines` lines of output (0: after the
+    /// spawn), and reaped. Returns its "start" generation (nil if killed before it printed
     /// one), the generations it reported, its termination, and its standard error.
-    func runAndKill(directory: String, delay: useconds_t, afterStart: Bool) throws -> (start: UInt64?, reported: [UInt64], signal: Int32?, stderr: String) {
+    func runAndKill(directory: String, delay: useconds_t, lines: Int) throws -> (start: UInt64?, reported: [UInt64], signal: Int32?, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: taktExecutable)
         p.arguments = [CheckpointStress.name, directory, "--capacity", "\(Self.capacity)"]
@@ -31,8 +31,8 @@ struct CheckpointKillTests {
         p.standardError = err
         try p.run()
         var text = Data()
-        if afterStart {
-            while !text.contains(UInt8(ascii: "\n")) {
+        if lines > 0 {
+            while text.count(where: { $0 == UInt8(ascii: "\n") }) < lines {
                 let chunk = out.fileHandleForReading.availableData
                 if chunk.isEmpty { break }  // the child exited
                 text.append(chunk)
@@ -61,10 +61,10 @@ struct CheckpointKillTests {
         var lastLoaded: UInt64 = 0    // the generation the previous load found (0: none)
         var killsMidSave = 0, killsAfterInFlightRename = 0, killsBeforeStart = 0, totalReported = 0
         for kill in 0..<30 {
-            let afterStart = kill % 2 == 1
-            let delay = useconds_t(Int.random(in: 0...(afterStart ? 20_000 : 60_000), using: &random))
-            let child = try runAndKill(directory: directory, delay: delay, afterStart: afterStart)
-            let context = "kill \(kill) (\(afterStart ? "after start" : "after spawn") + \(delay) µs)"
+            let lines = kill % 3  // 0: from the spawn; 1: from "start G"; 2: from the first committed generation
+            let delay = useconds_t(Int.random(in: 0...(lines == 0 ? 60_000 : 20_000), using: &random))
+            let child = try runAndKill(directory: directory, delay: delay, lines: lines)
+            let context = "kill \(kill) (\(["after spawn", "after start", "after the first save"][lines]) + \(delay) µs)"
             #expect(child.signal == SIGKILL, "\(context): the child ended otherwise; stderr: \(child.stderr)")
             if let start = child.start {
                 #expect(start == lastLoaded + 1, "\(context): the child did not resume from the checkpoint")
