@@ -41,7 +41,8 @@
 // System calls go through the funnel (`Syscall`), so tests force EIO, ENOSPC or EINTR into any
 // step. EINTR policy: read, write and fsync retry (each is restartable: a short write continues
 // where it stopped, fsync of the same descriptor again); open, rename, unlink, mkdir do not
-// (they do not block on local file systems).
+// (they do not block on local file systems). The funnel's file calls are at the end of this file
+// (`extension Syscall`); Syscall.swift only lists their fault-injection operations.
 
 import CTaktPlatform
 import Glibc
