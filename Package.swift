@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim", "TaktProtocol", "TaktPlatform", "TaktRuntime", "TaktControl"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // The only module that touches Linux: clocks, sleeps, real-time set-up, UDP media (Docs/platform.md).
-        .target(name: "TaktPlatform", dependencies: ["TaktTime", "CTaktPlatform"]),
+        .target(name: "TaktPlatform", dependencies: ["TaktTime", "TaktProtocol", "CTaktPlatform"]),
         // Its C side: recvmmsg/sendmmsg, CMSG, ppoll, CPU sets, prctl (Swift's Glibc lacks _GNU_SOURCE).
         .target(name: "CTaktPlatform"),
         // The process-control framework: state messages, tasks, voting, replication (stdlib only).

@@ -90,6 +90,7 @@ public enum TaktCommand {
             console.out.write("takt \(version)\n")
             return ExitStatus.success
         }
+        if first == CheckpointStress.name { return CheckpointStress.run(Array(arguments.dropFirst()), console: &console) }  // hidden: the kill -9 test's child
         guard let sub = subcommands.first(where: { $0.name == first }) else {
             let hint = suggestion(for: first[...], among: subcommands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
             console.err.write("error: unknown subcommand '\(first)'\(hint)\n\n" + mainUsage)

@@ -16,6 +16,7 @@ import Glibc
 package enum FaultableOperation: Int32, CaseIterable, Sendable {
     case socket = 0, setSocketOption, bind, send, receive, poll, clockNanosleep
     case setScheduler, lockMemory, setAffinity, timerSlack, open, write
+    case read, fsync, syncDirectory, rename, unlink, makeDirectory, access
 }
 
 /// Test hook: forces the next calls of an operation on the CALLING THREAD to fail.
