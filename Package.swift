@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform", "TaktRuntime"]),
         .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
         .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
+        .testTarget(name: "TaktControlTests", dependencies: ["TaktControl", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform"]),
     ],
     swiftLanguageModes: [.v6]
