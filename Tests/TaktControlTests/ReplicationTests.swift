@@ -79,6 +79,7 @@ struct ReplicationTests {
         await #expect(processExitsWith: .failure) { _ = ShadowGroup(replicas: []) }
         await #expect(processExitsWith: .failure) { _ = ShadowGroup(replicas: Array(0..<9)) }
         await #expect(processExitsWith: .failure) { _ = ShadowGroup(replicas: [1, 2, 1]) }
+        await #expect(processExitsWith: .failure) { _ = ShadowGroup(replicas: [3, 1, 1]) }
         await #expect(processExitsWith: .failure) { _ = ShadowGroup(replicas: [-1]) }
         await #expect(processExitsWith: .failure) {
             _ = ShadowGroup(replicas: [4]).active(in: MembershipVector(capacity: 4, members: 0..<4))  // no node 4

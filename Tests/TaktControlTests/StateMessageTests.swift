@@ -32,6 +32,9 @@ struct StateMessageTests {
         var broken = late
         broken.validity = .nanoseconds(-1)
         #expect(!broken.isValid(at: late.observedAt))
+        broken.observedAt = ClusterInstant(nanoseconds: .min)  // the end wraps around: still never valid
+        #expect(!broken.isValid(at: ClusterInstant(nanoseconds: .max)) && !broken.isValid(at: broken.observedAt))
+        broken.observedAt = late.observedAt
         broken.validity = .max
         #expect(broken.validUntil == ClusterInstant(nanoseconds: .max) && broken.isValid(at: ClusterInstant(nanoseconds: .max)))
     }
