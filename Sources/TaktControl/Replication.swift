@@ -11,11 +11,11 @@
 //
 // The rule: the replicas are listed in priority order; the active replica is the first one in the
 // list that is a member. Consequences:
-//   - Takeover: the primary leaves the membership at the end of the slot in which it failed (or
-//     within the membership's detection latency, < 2 rounds); from the next activation that sees
-//     the new membership — the next round — the first shadow in line is active. Every correct node
-//     switches at the same activation, so no round has two active replicas (among nodes that hold
-//     the agreed membership), and no round after detection has none while a replica is a member.
+//   - Takeover: the primary leaves the membership at the end of the slot in which its frame was
+//     missing or wrong (the protocol's target detection latency is ≤ 1 round + 1 slot); from the
+//     next activation that sees the new membership — the next round — the first shadow in line is
+//     active. Every correct node switches at the same activation, so the rule never names two
+//     replicas; the only outputs lost are those the failed primary did not send before removal.
 //   - Return (preemptive): when the primary rejoins the membership it is active again from the next
 //     activation, and the shadow falls silent. Chosen over "the shadow stays active" because that
 //     rule depends on the membership's history, not its present value: a node that restarts or
