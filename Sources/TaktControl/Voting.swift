@@ -236,7 +236,7 @@ public enum Voter {
     /// output its median.
     ///
     /// - Non-finite votes (NaN, ±infinity) are present but agree with no vote: dissenting.
-    /// - Several largest groups (they overlap, each is a majority): the one with the smallest spread
+    /// - Several largest groups of equal size: the one with the smallest spread
     ///   (max − min) wins; at equal spread, the one with the lowest values.
     /// - Median: the middle vote of the group in ascending order; for an even group the LOWER of
     ///   the two middle votes. Always a value some replica produced (no averaging, so no rounding and
