@@ -19,7 +19,7 @@ let package = Package(
         // The deterministic simulator (stdlib only as well: one seeded PRNG, no clocks, no threads).
         .target(name: "TaktSim", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
         // The command-line front end as a library, so tests drive it in-process.
-        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim", "TaktProtocol", "TaktPlatform", "TaktRuntime", "TaktControl"]),
+        .target(name: "TaktCLI", dependencies: ["TaktTime", "TaktSchedule", "TaktSim", "TaktProtocol", "TaktPlatform", "TaktRuntime", "TaktControl", "TaktDemo"]),
         .executableTarget(name: "takt", dependencies: ["TaktCLI"], path: "Tools/takt"),
         // The only module that touches Linux: clocks, sleeps, real-time set-up, UDP media (Docs/platform.md).
         .target(name: "TaktPlatform", dependencies: ["TaktTime", "TaktProtocol", "CTaktPlatform"]),
@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "CTaktPlatform"),
         // The process-control framework: state messages, tasks, voting, replication (stdlib only).
         .target(name: "TaktControl", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol"]),
+        // The replicated level-control demo (plant model, TMR controller tasks): stdlib only, so the
+        // same code runs in the simulator and in real node processes.
+        .target(name: "TaktDemo", dependencies: ["TaktControl", "TaktSim", "TaktProtocol", "TaktSchedule", "TaktTime"]),
         // The real runtime: the periodic executive driving TaktProtocol over a TaktPlatform medium.
         .target(name: "TaktRuntime", dependencies: ["TaktTime", "TaktSchedule", "TaktProtocol", "TaktPlatform"]),
         // libFuzzer target for the schedule parser; built normally it replays files given as arguments.
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
         .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
         .testTarget(name: "TaktControlTests", dependencies: ["TaktControl", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
+        .testTarget(name: "TaktDemoTests", dependencies: ["TaktDemo", "TaktControl", "TaktSim", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
         .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform"]),
     ],
     swiftLanguageModes: [.v6]

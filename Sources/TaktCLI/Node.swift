@@ -10,6 +10,8 @@ import Glibc
 import Synchronization
 import TaktPlatform
 import TaktProtocol
+import TaktControl
+import TaktDemo
 import TaktRuntime
 import TaktSchedule
 import TaktTime
@@ -50,6 +52,11 @@ enum NodeCommand {
         OptionSpec(["--duration"], value: "D", help: "stop after D, e.g. 10s (default: until SIGINT/SIGTERM)"),
         OptionSpec(["--records"], help: "write binary node records to stdout (for takt cluster); messages go to stderr"),
         OptionSpec(["--json"], help: "print the summary as JSON"),
+        OptionSpec(["--app"], value: "NAME", help: "run an application on the node: 'demo' (the replicated level-control demo; Schedules/demo.takt)"),
+        OptionSpec(["--app-dir"], value: "DIR", help: "the application's directory: checkpoints (stable storage) and the plant's samples (default .takt-demo)"),
+        OptionSpec(["--seed"], value: "N", help: "the application's seed (the plant's sensor noise; default 1)"),
+        OptionSpec(["--demo-corrupt-at"], value: "S", help: "demo: corrupt the level sent to c3 at S seconds of control (default: never)"),
+        OptionSpec(["--demo-leak-at"], value: "S", help: "demo: open the lower tank's leak at S seconds (default: never)"),
     ]
 
     static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
@@ -102,8 +109,28 @@ enum NodeCommand {
         let configuration = ControllerConfiguration(schedule: schedule, derived: derived, node: node)
         let oscillator = VirtualOscillator(base: MonotonicClock.now(), offset: offset, drift: DriftRate(partsPerBillion: Int64((drift * 1_000).rounded())))
         let settings = ExecutiveSettings(spin: spin, guardian: guardian, restartAfterFreeze: schedule.cluster.round * 2)
+        var application: DemoNodeSetup?
+        if let app = arguments.value("--app") {
+            guard app == "demo" else { return usage("--app takes 'demo', not '\(app)'") }
+            guard let seed = UInt64(arguments.value("--seed") ?? "1") else { return usage("--seed takes a whole number") }
+            var profile = DemoProfile()
+            profile.corruptAt = nil
+            profile.leakAt = nil
+            for (option, set) in [("--demo-corrupt-at", { (t: Double) in profile.corruptAt = t }), ("--demo-leak-at", { (t: Double) in profile.leakAt = t })] {
+                guard let text = arguments.value(option) else { continue }
+                guard let t = Double(text), t.isFinite, t >= 0 else { return usage("\(option) takes seconds, e.g. 15") }
+                set(t)
+            }
+            do throws(DemoLayout.Problem) {
+                application = DemoNodeSetup(layout: try DemoLayout(schedule: schedule), directory: arguments.value("--app-dir") ?? ".takt-demo",
+                                            seed: seed, profile: profile)
+            } catch {
+                console.err.write("error: \(error)\n")
+                return ExitStatus.usage
+            }
+        }
         let context = NodeContext(schedule: schedule, node: node, path: path, records: records, json: arguments.has("--json"),
-                                  duration: duration, realTime: realTime, settings: settings)
+                                  duration: duration, realTime: realTime, settings: settings, application: application)
         switch mediumKind {
         case "multicast":
             do throws(PlatformError) {
@@ -156,6 +183,7 @@ enum NodeCommand {
         var duration: Interval?
         var realTime: RealTimeReport
         var settings: ExecutiveSettings
+        var application: DemoNodeSetup?
     }
 
     static func execute<Net: Medium>(_ context: NodeContext, configuration: ControllerConfiguration, codec: FrameCodec,
@@ -185,6 +213,16 @@ enum NodeCommand {
             return ExitStatus.usage
         }
         defer { executive.deallocate() }
+        var keepAlive: AnyObject?
+        if let setup = context.application {
+            do {
+                keepAlive = try setup.attach(node: context.node, schedule: context.schedule, to: &executive)
+            } catch {
+                console.err.write("error: the demo application cannot start: \(error)\n")
+                return ExitStatus.usage
+            }
+        }
+        defer { withExtendedLifetime(keepAlive) {} }
         let end = context.duration.map { MonotonicClock.now() + $0 }
         executive.run(until: end) { stopRequested.load(ordering: .relaxed) }
         executive.emitSummary()

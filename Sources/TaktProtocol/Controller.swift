@@ -98,6 +98,13 @@ public struct Delivery {
     public var instance: UInt64
     public var delivered: Bool
     public var value: UnsafeRawBufferPointer
+
+    public init(message: Int, instance: UInt64, delivered: Bool, value: UnsafeRawBufferPointer) {
+        self.message = message
+        self.instance = instance
+        self.delivered = delivered
+        self.value = value
+    }
 }
 
 public struct RoundOutcome: Sendable, Equatable {

@@ -72,7 +72,8 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     /// Called for each message instance at its delivery instant (host time given), in the
     /// cluster-wide order; `delivered` false means discarded at this node.
     public var onDelivery: ((Delivery, _ host: LocalInstant) -> Void)?
-    /// The same, for an application (TaktControl): the delivery with the node's cluster time.
+    /// The same, for an application (TaktControl), with the delivery instant in cluster time
+    /// (the last copy's slot end + Π: the same at every node, whatever this node's lateness).
     public var onApplicationDelivery: ((Delivery, _ now: ClusterInstant) -> Void)?
     /// The application's next task release (cluster time), or nil: the executive wakes for it
     /// between protocol actions — sleep, then spin, like any action — and calls
@@ -299,12 +300,12 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         pendingAt = (pendingAt.1, pendingAt.2, pendingAt.3, .zero)
         pendingCount -= 1
         let host = time.now()
-        let now = clusterNow()
+        let instant = controller.slotEnd(round: round, slot: slot) + configuration.precision  // the same at every node
         let handler = onDelivery, application = onApplicationDelivery
         guard handler != nil || application != nil else { return }
         controller.deliver(round: round, slot: slot) { d in
             handler?(d, host)
-            application?(d, now)
+            application?(d, instant)
         }
     }
 

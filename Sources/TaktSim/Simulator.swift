@@ -176,7 +176,8 @@ public struct SimulationReport: Sendable {
 /// An application running on the simulated nodes — the same code a real node runs (TaktControl's
 /// NodeApplication, through an adapter). The simulator calls it at the instants the real executive
 /// does: just before a node's frame is built, at each atomic-broadcast delivery instant, at each
-/// round's end, and when a node loses or regains power. `now` is the node's own cluster time.
+/// round's end, and when a node loses or regains power. `now` is the node's own cluster time;
+/// for a delivery it is the delivery instant (slot end + Π), the same at every node.
 /// With an application attached, message values are the application's: the pattern values and
 /// their integrity check are off (the application checks its own values end to end); every other
 /// checker runs as usual.
@@ -217,6 +218,9 @@ struct FNV1a {
 /// One simulation run: the event loop and the checkers' state.
 struct SimulationRun {
     var application: SimulatedApplication?
+    /// The scheduled check's true time and the delivery instant (cluster time) it processes.
+    var checkAt: Int64 = .min
+    var checkDelivery = ClusterInstant(nanoseconds: .max)
     /// Per node, the true time of the release event queued last (.min: none).
     var releaseScheduled: [Int64] = []
     enum Event {
@@ -527,8 +531,17 @@ struct SimulationRun {
             case .release(let node, let g):
                 guard g == incarnation[node], powered[node], let application else { continue }
                 guard releaseScheduled[node] == now else { continue }  // superseded by an earlier release
+                let clusterNow = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now))
+                // Deliveries are made for every node at once, at the timekeeper's delivery instant;
+                // a node whose clock is ahead reaches a release after its own delivery instant
+                // before that. A task reads what was delivered by its release: run it after.
+                if checkScheduled && checkDelivery <= clusterNow && checkAt >= now {
+                    releaseScheduled[node] = checkAt + 1
+                    queue.push(.release(node: node, generation: g), at: checkAt + 1)
+                    continue
+                }
                 releaseScheduled[node] = .min
-                application.released(node: node, at: controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now)))
+                application.released(node: node, at: clusterNow)
                 scheduleRelease(node)
             case .arrival(let node, let frame, let g):
                 if g == incarnation[node] && powered[node] && !receiveOmitted(node, at: now) {
@@ -946,7 +959,9 @@ struct SimulationRun {
         checkRound = round
         checkSlot = slot
         checkScheduled = true
-        queue.push(.check, at: max(now, t))
+        checkAt = max(now, t)
+        checkDelivery = end
+        queue.push(.check, at: checkAt)
     }
 
     mutating func check() {
@@ -1098,13 +1113,14 @@ struct SimulationRun {
         let values = valueBuffer
         let currentEpoch = epoch
         let app = application
+        // The delivery instant every node delivers at (cluster time): the slot's end + Π.
+        let deliveryInstant = ClusterInstant(nanoseconds: Int64(r) * roundNs + slotEnds[mode][s]) + precision
         for node in 0..<n where powered[node] && controllers[node].status != .listening {
             var i = 0
             keys.removeAll(keepingCapacity: true)
-            let clusterNow = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now))
             controllers[node].deliver(round: r, slot: s) { d in
                 defer { i += 1 }
-                app?.delivered(node: node, d, at: clusterNow)
+                app?.delivered(node: node, d, at: deliveryInstant)
                 guard i < completing.count else { return }
                 outcome[i * n + node] = d.delivered ? 1 : 0
                 guard d.delivered else { return }

@@ -1,0 +1,186 @@
+// The replicated control demo and the framework under it (issue #6): the simulated demo is
+// reproducible, masks the faults it injects, reintegrates a killed replica from its checkpoint
+// and its partners' state at random kill instants, and runs its tasks without allocating.
+
+import Foundation
+import Testing
+import CTaktAllocationCounter
+import TaktControl
+import TaktDemo
+import TaktProtocol
+import TaktSchedule
+import TaktSim
+import TaktTime
+
+func loadSchedule(_ name: String) throws -> (Schedule, DerivedResults) {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    let text = try String(contentsOfFile: url.path + "/Schedules/" + name, encoding: .utf8)
+    let result = ScheduleChecker.check(text)
+    return (try #require(result.schedule), try #require(result.derived))
+}
+
+@Suite("The replicated control demo, simulated")
+struct DemoSimulationTests {
+    @Test func theSameSeedGivesTheSameReportAndAnotherSeedAnother() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        var plan = DemoPlan()
+        plan.duration = 16
+        plan.profile.leakAt = 14
+        let (a, simA) = try DemoSimulation.run(schedule: schedule, derived: derived, plan: plan, seed: 7)
+        let (b, simB) = try DemoSimulation.run(schedule: schedule, derived: derived, plan: plan, seed: 7)
+        let (c, _) = try DemoSimulation.run(schedule: schedule, derived: derived, plan: plan, seed: 8)
+        let same = a == b, differs = a.samples != c.samples  // (not the reports themselves: thousands of samples)
+        #expect(same)
+        #expect(simA.stateHash == simB.stateHash)
+        #expect(differs)  // other sensor noise, other clocks
+        #expect(a.text(plan: plan, title: "x") == b.text(plan: plan, title: "x"))
+    }
+
+    @Test func theDefaultDemoMasksEveryFaultAndKeepsControl() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        let plan = DemoPlan()
+        let (report, sim) = try DemoSimulation.run(schedule: schedule, derived: derived, plan: plan, seed: 1)
+        #expect(sim.violations.isEmpty, "\(sim.violations.prefix(3))")
+        // The corrupted reading: exactly one command outvoted, that replica's state repaired once.
+        #expect(report.masked == 1)
+        #expect(report.stateRepairs == 1)
+        #expect(report.noMajority == 0)
+        // The killed replica: its vote missing while it was down (3 s = 300 rounds, give or take start-up).
+        #expect(report.missingVotes >= 300 && report.missingVotes <= 320)
+        #expect(report.stateTransfers >= 1)
+        let reintegration = try #require(report.reintegrationRounds)
+        #expect(reintegration >= 1 && reintegration <= 3)
+        // No committed state lost: the restart restored the newest generation committed before the kill.
+        #expect(report.restoredGeneration != nil && report.restoredGeneration == report.committedAtCrash)
+        // The faults did not disturb the loop: the level stays within 5 cm of the setpoint while they act
+        // and the error after them is small.
+        #expect(try #require(report.errorDuringFaultsMax) < 0.05)
+        #expect(try #require(report.errorAfter) < 0.01)
+        let plantSeconds = try #require(report.samples.last?.time)
+        #expect(plantSeconds >= plan.duration - 0.1)
+    }
+
+    @Test func withoutFaultsNothingIsMaskedAndEveryVoteIsUnanimous() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        var plan = DemoPlan()
+        plan.duration = 12
+        plan.killAt = nil
+        plan.restartAt = nil
+        plan.profile.corruptAt = nil
+        let (report, sim) = try DemoSimulation.run(schedule: schedule, derived: derived, plan: plan, seed: 3)
+        #expect(sim.violations.isEmpty)
+        #expect(report.masked == 0 && report.stateRepairs == 0 && report.noMajority == 0)
+        // After start-up every actuation has all three commands, bitwise equal (replica determinism).
+        let steady = report.samples.filter { $0.time > 0.1 }
+        let unanimous = !steady.isEmpty && steady.allSatisfy { $0.agreeing == 0b111 }
+        #expect(unanimous)
+    }
+
+    /// Issue #6: reintegration after kill -9 at random instants with no state lost.
+    @Test func aReplicaKilledAtRandomInstantsComesBackWithItsStateWithinThreeRounds() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        var random = SimulationRandom(seed: 42)
+        for trial in 0..<12 {
+            var plan = DemoPlan()
+            plan.duration = 9
+            plan.profile.corruptAt = nil
+            plan.profile.leakAt = nil
+            plan.killReplica = Int(random.below(3))
+            // Any instant in a round (the crash rounds are whole; the seed moves the clocks).
+            let kill = 2 + Double(random.below(3_000)) / 1_000
+            plan.killAt = kill
+            plan.restartAt = kill + 0.05 + Double(random.below(2_000)) / 1_000
+            let (report, sim) = try DemoSimulation.run(schedule: schedule, derived: derived, plan: plan, seed: UInt64(100 + trial))
+            #expect(sim.violations.isEmpty, "trial \(trial): \(sim.violations.prefix(2))")
+            #expect(report.restoredGeneration != nil && report.restoredGeneration == report.committedAtCrash, "trial \(trial)")
+            let rounds = try #require(report.reintegrationRounds, "trial \(trial): never counted again")
+            #expect(rounds <= 3, "trial \(trial): \(rounds) rounds")
+            #expect(report.noMajority == 0 && report.masked == 0, "trial \(trial)")
+        }
+    }
+}
+
+@Suite("TaktControl on one node: activations and allocations")
+struct ControlNodeTests {
+    /// Issue #6: tasks are plain Swift values, activated without closures or existentials, and
+    /// nothing is allocated per activation — here a controller replica for 2,000 rounds: its
+    /// images delivered, its task released, its outputs flushed into the protocol, its state
+    /// checkpointed to (in-memory) stable storage.
+    @Test func aReplicaAllocatesNothingPerActivation() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        let layout = try DemoLayout(schedule: schedule)
+        let node = layout.controllers[0]
+        let codec = try FrameCodec(schedule: schedule)
+        let all = MembershipVector(capacity: schedule.nodes.count, members: 0..<schedule.nodes.count)
+        var controller = NodeController(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: node), codec: codec,
+                                        anchor: LocalInstant(nanoseconds: 0), cluster: .zero, members: all)
+        defer { controller.deallocate() }
+        let storage = MemoryStorage()
+        var app = ControlNode(schedule: schedule, node: node, tasks: ControllerTasks(layout: layout, replica: 0, storage: storage))
+        let round = schedule.cluster.round.nanoseconds
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 40, alignment: 8)
+        defer { bytes.deallocate() }
+        let c1Slot = try #require(schedule.modes[0].slots.firstIndex { $0.sender == node })
+        var before: UInt64 = 0
+        var r: UInt64 = 1
+        while r <= 2_000 {
+            defer { r += 1 }
+            if r == 10 { before = takt_allocations_on_this_thread() }
+            let start = Int64(r) * round
+            app.roundEnded(round: r - 1, at: ClusterInstant(nanoseconds: start), controller: controller)
+            // This round's level, sampled at 9.375 ms of the previous round, delivered at 2.5 ms + Π.
+            let level = StateMessage(value: PlantImage(level: 1.5, setpoint: 2, command: 0.4),
+                                     observedAt: ClusterInstant(nanoseconds: start - 625_000), validity: .milliseconds(20))
+            level.store(to: bytes)
+            app.delivered(Delivery(message: layout.level[0], instance: r, delivered: true, value: UnsafeRawBufferPointer(bytes)),
+                          at: ClusterInstant(nanoseconds: start + 3_006_000))
+            app.released(at: ClusterInstant(nanoseconds: start + 3_125_000))
+            app.transmitting(round: r, slot: c1Slot, at: ClusterInstant(nanoseconds: start + 3_750_000), controller: &controller)
+        }
+        let after = takt_allocations_on_this_thread()
+        #expect(after - before == 0, "\(after - before) allocations in 1,991 rounds")
+        #expect(app.activations >= 1_990)  // one per round once active
+        #expect(app.tasks.outputs == app.activations)
+        #expect(storage.newestGeneration == 2_000)
+    }
+
+    /// Activations happen at the releases the schedule gives (offset + j·period), in order, and a
+    /// release at a delivery instant sees the delivered value (the delivery comes first).
+    @Test func releasesFollowTheScheduleAndSeeWhatWasDeliveredByThem() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        let layout = try DemoLayout(schedule: schedule)
+        let codec = try FrameCodec(schedule: schedule)
+        let all = MembershipVector(capacity: schedule.nodes.count, members: 0..<schedule.nodes.count)
+        var controller = NodeController(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: layout.plant),
+                                        codec: codec, anchor: LocalInstant(nanoseconds: 0), cluster: .zero, members: all)
+        defer { controller.deallocate() }
+        struct Recorder: ControlTasks {
+            var seen: [(task: Int, release: Int64, now: Int64)] = []
+            mutating func activate(_ context: TaskContext, images: inout MessageImages) {
+                seen.append((context.task, context.release.nanoseconds, context.now.nanoseconds))
+            }
+        }
+        var app = ControlNode(schedule: schedule, node: layout.plant, tasks: Recorder())
+        #expect(app.nextRelease() == nil)  // not an active member yet
+        app.roundEnded(round: 0, at: ClusterInstant(nanoseconds: 10_000_000), controller: controller)
+        // The plant's tasks: actuate at 625 us, sample at 9.375 ms of every 10 ms round.
+        #expect(app.nextRelease() == ClusterInstant(nanoseconds: 10_625_000))
+        app.released(at: ClusterInstant(nanoseconds: 10_625_100))
+        #expect(app.nextRelease() == ClusterInstant(nanoseconds: 19_375_000))
+        // A late call catches up on every release due, oldest first.
+        app.released(at: ClusterInstant(nanoseconds: 20_700_000))
+        let seen = app.tasks.seen
+        #expect(seen.map(\.task) == [layout.actuateTask, layout.sampleTask, layout.actuateTask])
+        #expect(seen.map(\.release) == [10_625_000, 19_375_000, 20_625_000])
+        #expect(app.maximumActivationLateness == .nanoseconds(20_700_000 - 19_375_000))
+        // A node that stops being an active member runs nothing.
+        var listening = NodeController(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: layout.plant),
+                                       codec: codec, listeningAt: LocalInstant(nanoseconds: 0))
+        defer { listening.deallocate() }
+        app.roundEnded(round: 2, at: ClusterInstant(nanoseconds: 30_000_000), controller: listening)
+        #expect(app.nextRelease() == nil)
+        app.released(at: ClusterInstant(nanoseconds: 40_000_000))
+        #expect(app.tasks.seen.count == 3)
+    }
+}
