@@ -63,15 +63,20 @@ public protocol ControlTasks {
     mutating func activate(_ context: TaskContext, images: inout MessageImages)
     /// The node (re)started: restore what stable storage holds (volatile state is gone).
     mutating func restarted(at now: ClusterInstant, images: inout MessageImages)
-    /// A round boundary at which the application takes a checkpoint (see ControlNode.cutEvery):
-    /// every node of the cluster ends the same round at the same cluster instant, so the states
-    /// saved here for one round form a consistent cut without any extra protocol.
-    mutating func roundBoundary(_ round: UInt64, at now: ClusterInstant)
+    /// A consistent cut (see ControlNode.cutEvery): the cluster instant at which round `round`
+    /// begins, the same at every node. Save the state here; with the instances `inTransit`
+    /// reports, the states every node saves for `round` form a consistent cut (a recovery line)
+    /// without any extra protocol: nothing delivered before the boundary was sent after it.
+    mutating func roundBoundary(_ round: UInt64, at boundary: ClusterInstant)
+    /// An instance delivered after the cut at `round` that was sent before it (its first copy
+    /// started before the boundary: delivery instant − Δ < boundary): the channel state of the cut.
+    mutating func inTransit(atCut round: UInt64, _ delivery: Delivery)
 }
 
 extension ControlTasks {
     public mutating func restarted(at now: ClusterInstant, images: inout MessageImages) {}
-    public mutating func roundBoundary(_ round: UInt64, at now: ClusterInstant) {}
+    public mutating func roundBoundary(_ round: UInt64, at boundary: ClusterInstant) {}
+    public mutating func inTransit(atCut round: UInt64, _ delivery: Delivery) {}
 }
 
 /// A node's message images: for each message it receives, the newest delivered value and when it
@@ -192,16 +197,23 @@ public struct ControlNode<Tasks: ControlTasks>: NodeApplication {
     private let cycleNs: Int64
     private var active = false
     private var membership: MembershipVector
-    /// Take a consistent cut (ControlTasks.roundBoundary) every this many rounds (0: never).
+    /// Take a consistent cut (ControlTasks.roundBoundary) at every round boundary that is a
+    /// multiple of this many rounds (0: never). Every node takes it at the same boundary.
     public var cutEvery: UInt64 = 0
+    /// Per mode and message, Δ (first copy's start to delivery): tells which deliveries after a
+    /// cut were in transit at it.
+    private let deliveryBounds: [[Interval]]
+    private var lastCut: (round: UInt64, boundary: ClusterInstant)?
     /// Activations run, releases skipped (node not an active member, or more than a round late),
     /// and the largest activation lateness seen.
     public private(set) var activations = 0
     public private(set) var skippedReleases = 0
     public private(set) var maximumActivationLateness = Interval.zero
 
-    public init(schedule: Schedule, node: Int, tasks: Tasks) {
+    /// `derived` gives each message's Δ, needed for consistent cuts (`cutEvery`).
+    public init(schedule: Schedule, node: Int, tasks: Tasks, derived: DerivedResults? = nil) {
         self.tasks = tasks
+        deliveryBounds = derived.map { $0.modes.map { $0.messages.map(\.deliveryBound) } } ?? []
         images = MessageImages(schedule: schedule, node: node)
         table = schedule.modes.map { mode in
             mode.tasks.indices.filter { mode.tasks[$0].node == node }
@@ -282,6 +294,10 @@ public struct ControlNode<Tasks: ControlTasks>: NodeApplication {
         // late this call comes (replica determinism).
         activateDue(at: ClusterInstant(nanoseconds: instant.nanoseconds - 1))
         images.store(delivery, at: instant)
+        if let cut = lastCut, delivery.delivered, mode < deliveryBounds.count, delivery.message < deliveryBounds[mode].count,
+           instant > cut.boundary, instant - deliveryBounds[mode][delivery.message] < cut.boundary {
+            tasks.inTransit(atCut: cut.round, delivery)
+        }
     }
 
     public mutating func roundEnded(round: UInt64, at now: ClusterInstant, controller: borrowing NodeController) {
@@ -296,7 +312,11 @@ public struct ControlNode<Tasks: ControlTasks>: NodeApplication {
         } else if !isActive {
             active = false
         }
-        if active && cutEvery > 0 && (round + 1) % cutEvery == 0 { tasks.roundBoundary(round + 1, at: now) }
+        if active && cutEvery > 0 && (round + 1) % cutEvery == 0 {
+            let boundary = ClusterInstant(nanoseconds: Int64(round + 1) * roundNs)
+            lastCut = (round + 1, boundary)
+            tasks.roundBoundary(round + 1, at: boundary)
+        }
         activateDue(at: now)
     }
 

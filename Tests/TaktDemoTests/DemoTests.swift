@@ -184,3 +184,159 @@ struct ControlNodeTests {
         #expect(app.tasks.seen.count == 3)
     }
 }
+
+/// A counting application for the cut test: every activation increments the node's counter and
+/// writes it into every message the node sends; receivers keep the newest value per message.
+struct Counter: ControlTasks {
+    let node: Int
+    let sends: [Int]
+    let receives: [Int]
+    var count: UInt64 = 0
+    /// Per cut round: the node's counter and the newest value received per message at the cut.
+    var cuts: [UInt64: (count: UInt64, received: [Int: UInt64])] = [:]
+    /// Per cut round: values delivered after the cut that were sent before it.
+    var inTransit: [UInt64: [Int: UInt64]] = [:]
+    var lastReceived: [Int: UInt64] = [:]
+
+    mutating func activate(_ context: TaskContext, images: inout MessageImages) {
+        count += 1
+        for m in sends { images.write(m, count) }
+        for m in receives { if let v = images.read(m, as: UInt64.self), images.deliveryInstant(of: m) != nil { lastReceived[m] = v } }
+    }
+    mutating func roundBoundary(_ round: UInt64, at boundary: ClusterInstant) {
+        cuts[round] = (count, lastReceived)
+    }
+    mutating func inTransit(atCut round: UInt64, _ delivery: Delivery) {
+        inTransit[round, default: [:]][delivery.message] = UInt64(loading: delivery.value)
+    }
+}
+
+final class CounterApplications: SimulatedApplication {
+    var nodes: [ControlNode<Counter>]
+    init(schedule: Schedule, derived: DerivedResults, cutEvery: UInt64) {
+        nodes = schedule.nodes.indices.map { n in
+            var node = ControlNode(schedule: schedule, node: n,
+                                   tasks: Counter(node: n, sends: schedule.messages.indices.filter { schedule.messages[$0].sender == n },
+                                                  receives: schedule.messages.indices.filter { schedule.messages[$0].destinations.contains(n) }),
+                                   derived: derived)
+            node.cutEvery = cutEvery
+            return node
+        }
+    }
+    func transmitting(node: Int, round: UInt64, slot: Int, at now: ClusterInstant, controller: inout NodeController) {
+        nodes[node].transmitting(round: round, slot: slot, at: now, controller: &controller)
+    }
+    func delivered(node: Int, _ delivery: Delivery, at now: ClusterInstant) { nodes[node].delivered(delivery, at: now) }
+    func roundEnded(node: Int, round: UInt64, at now: ClusterInstant, controller: borrowing NodeController) {
+        nodes[node].roundEnded(round: round, at: now, controller: controller)
+    }
+    func powerChanged(node: Int, on: Bool, at now: ClusterInstant) { if on { nodes[node].restarted(at: now) } }
+    func nextRelease(node: Int) -> ClusterInstant? { nodes[node].nextRelease() }
+    func released(node: Int, at now: ClusterInstant) { nodes[node].released(at: now) }
+}
+
+@Suite("Consistent cuts at round boundaries")
+struct ConsistentCutTests {
+    /// Issue #6 point 5: every node saves its state at the same round boundary; nothing a node
+    /// had received at the cut was sent after it (no orphan messages), and the instances in flight
+    /// across it are reported as the cut's channel state — no extra protocol, only global time.
+    @Test func cutsAtRoundBoundariesAreConsistent() throws {
+        let (schedule, derived) = try loadSchedule("demo.takt")
+        let apps = CounterApplications(schedule: schedule, derived: derived, cutEvery: 50)
+        let report = Simulator.run(schedule: schedule, derived: derived,
+                                   configuration: SimulationConfiguration(seed: 5, rounds: 420, schedule: schedule), application: apps)
+        #expect(report.violations.isEmpty)
+        let tasks = apps.nodes.map(\.tasks)
+        let rounds = Set(tasks[0].cuts.keys)
+        #expect(rounds == [50, 100, 150, 200, 250, 300, 350, 400])
+        var crossing = 0
+        for round in rounds.sorted() {
+            for t in tasks { #expect(t.cuts[round] != nil, "node \(t.node) missed the cut at \(round)") }
+            for (m, message) in schedule.messages.enumerated() {
+                let sent = try #require(tasks[message.sender].cuts[round]).count
+                for d in message.destinations {
+                    let received = tasks[d].cuts[round]?.received[m] ?? 0
+                    // No orphan: what the receiver holds was written by the sender before the cut.
+                    #expect(received <= sent, "cut \(round): \(message.name) at \(schedule.nodes[d].name) holds \(received) > sender's \(sent)")
+                    if let inFlight = tasks[d].inTransit[round]?[m] {
+                        // In transit: sent before the cut (≤ the sender's count then), newer than what the receiver held.
+                        #expect(inFlight <= sent && inFlight > received, "cut \(round): \(message.name) in transit \(inFlight)")
+                        crossing += 1
+                    }
+                }
+            }
+        }
+        // The commands and states sent in the last slot of each round cross every boundary.
+        #expect(crossing >= 8 * 3)
+    }
+}
+
+/// Records which task entries run; one node's task asks for a mode change once.
+struct ModeTasks: ControlTasks {
+    var requestAt: UInt64?
+    var target = 0
+    var ran: [(round: UInt64, task: Int)] = []
+    mutating func activate(_ context: TaskContext, images: inout MessageImages) {
+        ran.append((context.round, context.task))
+        if let at = requestAt, context.round >= at {
+            images.requestModeChange(to: target)
+            requestAt = nil
+        }
+    }
+}
+
+final class ModeApplications: SimulatedApplication {
+    var nodes: [ControlNode<ModeTasks>]
+    var switchedAt: [UInt64?]
+    init(schedule: Schedule, requester: Int, at round: UInt64, target: Int) {
+        nodes = schedule.nodes.indices.map { n in
+            ControlNode(schedule: schedule, node: n, tasks: ModeTasks(requestAt: n == requester ? round : nil, target: target))
+        }
+        switchedAt = Array(repeating: nil, count: schedule.nodes.count)
+    }
+    func transmitting(node: Int, round: UInt64, slot: Int, at now: ClusterInstant, controller: inout NodeController) {
+        nodes[node].transmitting(round: round, slot: slot, at: now, controller: &controller)
+    }
+    func delivered(node: Int, _ delivery: Delivery, at now: ClusterInstant) { nodes[node].delivered(delivery, at: now) }
+    func roundEnded(node: Int, round: UInt64, at now: ClusterInstant, controller: borrowing NodeController) {
+        let before = nodes[node].currentMode
+        nodes[node].roundEnded(round: round, at: now, controller: controller)
+        if nodes[node].currentMode != before && switchedAt[node] == nil { switchedAt[node] = round + 1 }
+    }
+    func powerChanged(node: Int, on: Bool, at now: ClusterInstant) { if on { nodes[node].restarted(at: now) } }
+    func nextRelease(node: Int) -> ClusterInstant? { nodes[node].nextRelease() }
+    func released(node: Int, at now: ClusterInstant) { nodes[node].released(at: now) }
+}
+
+@Suite("Application-requested mode changes")
+struct ApplicationModeChangeTests {
+    /// Issue #6 point 3: a task asks for a mode change; every node switches its task table at the
+    /// same cluster-cycle boundary, and from then on only the new mode's tasks run.
+    @Test(arguments: [UInt64(7), 8, 13])
+    func everyNodeSwitchesAtTheSameCycleBoundary(_ requestRound: UInt64) throws {
+        let (schedule, derived) = try loadSchedule("modes.takt")
+        let normal = schedule.initialMode
+        let degraded = try #require(schedule.modes[normal].transitions.first)
+        let requester = try #require(schedule.nodes.firstIndex { $0.name == "ctrl_a" })
+        let apps = ModeApplications(schedule: schedule, requester: requester, at: requestRound, target: degraded)
+        let report = Simulator.run(schedule: schedule, derived: derived,
+                                   configuration: SimulationConfiguration(seed: requestRound, rounds: 60, schedule: schedule), application: apps)
+        #expect(report.violations.isEmpty, "\(report.violations.prefix(2))")
+        #expect(report.modeChanges == 1)
+        #expect(apps.nodes[requester].modeRequestsAccepted == 1)
+        let switched = apps.switchedAt.compactMap { $0 }
+        #expect(switched.count == schedule.nodes.count)
+        #expect(Set(switched).count == 1)  // the same round at every node
+        let at = try #require(switched.first)
+        #expect(at % UInt64(schedule.cluster.cycleRounds) == 0)  // a cluster-cycle boundary
+        #expect(at > requestRound && at <= requestRound + 2 * UInt64(schedule.cluster.cycleRounds) + 1)
+        for (n, app) in apps.nodes.enumerated() {
+            #expect(app.currentMode == degraded)
+            // After the switch, only the degraded mode's tasks of this node run.
+            let mine = Set(schedule.modes[degraded].tasks.indices.filter { schedule.modes[degraded].tasks[$0].node == n })
+            let after = app.tasks.ran.filter { $0.round >= at }.map(\.task)
+            #expect(Set(after).isSubset(of: mine), "node \(schedule.nodes[n].name)")
+            if !mine.isEmpty { #expect(!after.isEmpty) }
+        }
+    }
+}
