@@ -91,7 +91,12 @@ enum DemoCommand {
                 return ExitStatus.usage
             }
         }
-        let ok = report.violations == 0 && report.noMajority == 0 && (plan.restartAt == nil || report.reintegrationRounds != nil)
+        // Success: every checked guarantee held, the corrupted value was masked, and the restarted
+        // replica counted again within 3 rounds. (Actuations without a majority are reported: on a
+        // real host a stalled process — a fault nobody injected — can cause them.)
+        let masked = plan.profile.corruptAt == nil || report.masked >= 1
+        let reintegrated = plan.restartAt == nil || (report.reintegrationRounds.map { $0 <= 3 } ?? false)
+        let ok = report.violations == 0 && masked && reintegrated
         if json {
             func number(_ x: Double?) -> JSON { x.map { $0.isFinite ? .double($0) : .null } ?? .null }
             let object = JSON.object([
