@@ -284,14 +284,20 @@ enum DemoCommand {
     static func statusLine(t: Double, samples: [PlantSample], collector: RecordCollector, schedule: Schedule) -> String {
         let records = collector.snapshot()
         var members = ""
+        var offsets: [Int64] = []
         for (i, list) in records.enumerated() {
-            let active = list.last.map { $0.status == 3 } ?? false
-            members += active ? schedule.nodes[i].name + " " : ""
+            guard let last = list.last(where: { $0.kind != .summary }) else { continue }
+            if last.status == 3 {
+                members += (members.isEmpty ? "" : ",") + schedule.nodes[i].name
+                offsets.append(last.cluster - last.host.nanoseconds)
+            }
         }
-        guard let s = samples.last else { return "t=\(String(format: "%.1f", t)) s | starting | active: \(members)" }
+        // The clocks' spread at the last round ends (cluster time − host time, per node).
+        let spread = offsets.count >= 2 ? "\(Interval(nanoseconds: offsets.max()! - offsets.min()!))" : "-"
+        guard let s = samples.last else { return "t=\(String(format: "%.1f", t)) s | starting | active {\(members)}" }
         let masked = samples.reduce(0) { $0 + $1.dissenting.nonzeroBitCount }
-        return String(format: "t=%5.1f s | level %.3f m (setpoint %.2f) | pump %.3f | votes %d/3 | masked %d | active: ", t, s.level, s.setpoint, s.command,
-                      s.agreeing.nonzeroBitCount, masked) + members
+        return String(format: "t=%5.1f s | level %.3f m (setpoint %.2f) | pump %.3f | votes %d/3 | masked %d", t, s.level, s.setpoint, s.command,
+                      s.agreeing.nonzeroBitCount, masked) + " | active {\(members)} | clock spread \(spread)"
     }
 
     /// Schedules/demo.takt in the working directory, or next to the executable's package.

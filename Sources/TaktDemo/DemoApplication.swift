@@ -288,6 +288,14 @@ public struct ControllerTasks<Storage: StableStorage>: ControlTasks {
         period = Double(layout.round.nanoseconds) / 1e9
     }
 
+    /// The state every replica with this ballot chooses: the majority's, else the lowest-numbered
+    /// replica's present.
+    static func choose(_ ballot: Ballot<ControllerState>) -> ControllerState? {
+        if let agreed = Voter.exact(ballot).value { return agreed }
+        for i in 0..<ballot.replicas { if let s = ballot[i] { return s } }
+        return nil
+    }
+
     public mutating func restarted(at now: ClusterInstant, images: inout MessageImages) {
         state = nil
         awaitingTransfer = true
@@ -310,19 +318,24 @@ public struct ControllerTasks<Storage: StableStorage>: ControlTasks {
         guard let image = images.read(layout.level[replica], as: StateMessage<PlantImage>.self), image.isValid(at: context.release),
               image.age(at: context.release) < layout.round else { return }
         // The partners' states of the previous computation (one round before this release).
-        var partners = Ballot<ControllerState>(replicas: 2)
-        var slot = 0
+        // State agreement: the states of the previous computation (one round before this
+        // release) — the partners' as they sent them, and this replica's own if it computed then.
+        // Every replica that sees the same states chooses the same one: the majority's, or, with
+        // no majority (replicas that started apart, a double fault), the lowest-numbered
+        // replica's. A replica whose state differs adopts it, so the replicas converge.
+        var ballot = Ballot<ControllerState>(replicas: 3)
+        var partnersPresent = false
         for j in 0..<3 where j != replica {
             if let m = images.read(layout.state[j][replica], as: StateMessage<ControllerState>.self),
                m.observedAt == context.release - layout.round, m.isValid(at: context.release) {
-                partners[slot] = m.value
+                ballot[j] = m.value
+                partnersPresent = true
             }
-            slot += 1
         }
-        let agreed = Voter.failSilent(partners)  // the partners' common state, if they agree
+        if !awaitingTransfer, let own = state, own.round &+ 1 == context.round { ballot[replica] = own }
         if awaitingTransfer {
-            if let s = agreed.value {
-                state = s
+            if partnersPresent, let chosen = Self.choose(ballot) {
+                state = chosen
                 awaitingTransfer = false
                 transfers += 1
             } else {
@@ -333,8 +346,8 @@ public struct ControllerTasks<Storage: StableStorage>: ControlTasks {
                 state = restored ?? ControllerState(command: image.value.command, integral: image.value.command, round: 0)
                 awaitingTransfer = false
             }
-        } else if let s = agreed.value, agreed.agreeing.nonzeroBitCount == 2, let own = state, own != s {
-            state = s  // both partners agree on another state: this replica's state was wrong
+        } else if partnersPresent, let chosen = Self.choose(ballot), chosen != state {
+            state = chosen  // this replica's state was wrong, stale or apart from the others'
             repairs += 1
         }
         var integral = state?.integral ?? image.value.command
