@@ -15,6 +15,8 @@ struct ClusterReport {
     var precisionP99: Interval?
     var precisionSamples = 0
     var measuredReadingError: Interval?
+    /// Every reading's error (ns; see below), by the sender whose frame was read.
+    var readingErrors: [[Int64]] = []
     var precisionBound: Interval?
     var lowerBound: Interval?
     var detections: [(node: Int, at: Interval, rounds: Double?)] = []
@@ -88,7 +90,7 @@ struct ClusterReport {
             }
         }
         var spreads: [Int64] = []
-        var readingErrors: [Int64] = []
+        var readingErrors = [[Int64]](repeating: [], count: n)
         // A round number names one round only within one cluster epoch (a cold start restarts the
         // count): split each round's entries into groups whose host instants lie within a round.
         var groups: [[(node: Int, offset: Int64, record: NodeRecord)]] = []
@@ -114,7 +116,7 @@ struct ClusterReport {
             for e in entries {
                 for sender in 0..<min(n, e.record.deviations.count) where sender != e.node {
                     guard let d = e.record.deviations[sender], let s = entries.first(where: { $0.node == sender }) else { continue }
-                    readingErrors.append(Int64(d) - e.offset + s.offset)
+                    readingErrors[sender].append(Int64(d) - e.offset + s.offset)
                 }
             }
         }
@@ -124,7 +126,8 @@ struct ClusterReport {
             report.precisionMax = Interval(nanoseconds: last)
             report.precisionP99 = Interval(nanoseconds: spreads[min(spreads.count - 1, spreads.count * 99 / 100)])
         }
-        if let high = readingErrors.max(), let low = readingErrors.min() {
+        report.readingErrors = readingErrors
+        if let high = readingErrors.compactMap({ $0.max() }).max(), let low = readingErrors.compactMap({ $0.min() }).min() {
             let measured = Interval(nanoseconds: max(high - low, 1))
             report.measuredReadingError = measured
             let drift = DriftRate(partsPerBillion: Int64(driftSpread * 1_000))
