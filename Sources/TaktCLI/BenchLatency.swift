@@ -7,16 +7,22 @@
 //
 // What the host-clock latency L of one delivery must satisfy. Δ is in cluster time: from the start
 // of the first copy's slot S to the delivery instant D = S + Δ (last copy's slot end + Π). The sender
-// stamps when its clock shows S, plus its dispatch lateness l_s ≥ 0; the receiver delivers when its
-// clock shows D, plus its lateness l_r ≥ 0. The two clocks read the same cluster instant at host
-// instants at most Π apart (precision), and cluster time runs at the host's rate within ρ, so
-//     Δ − Π − l_s − ρ(Δ + Π)  ≤  L  ≤  Δ + Π + l_r + ρ(Δ + Π).
+// stamps at host instant t1 when its clock shows S, plus its dispatch lateness l_s ≥ 0; the receiver
+// delivers at host instant t2 when its clock shows D, plus its lateness l_r ≥ 0. At t1 the
+// receiver's clock reads within Π of S (precision), so between t1 and t2 it advances by Δ ± Π. How
+// much host time that takes depends on the rate of the receiver's cluster clock against the host
+// clock, which differs from 1 by at most σ = ρ (its oscillator; the injected drift, if larger) + s
+// (the slew at which corrections are amortized, 1 %) + the rate correction's limit when that is on.
+// The corrections matter: on loopback every reading shares one bias (the schedule's propagation is
+// larger than loopback's), every clock corrects by about that bias each round, and cluster time runs
+// faster than host time by bias/R — 0.44 % for loopback.takt, far beyond ρ (Docs/benchmarks.md). So
+//     (Δ − Π)/(1 + σ) − l_s  ≤  L  ≤  (Δ + Π)/(1 − σ) + l_r.
 // The lateness is bounded by nothing but the host. The allowance A (`--allowance`, default the
 // guardian: a quarter of the shortest slot, the lateness a node tolerates before it stays silent in
-// its own slot) stands for it: a delivery later than Δ + Π + A + ρ(Δ + Π) is reported as late (the
-// host stalled the receiver); one earlier than Δ − Π − A − ρ(Δ + Π) cannot happen (a sender later
-// than the guardian does not send) and means the measurement is wrong. Exit 0 when every delivery
-// lies within both, 1 otherwise, 2 bad input.
+// its own slot) stands for it: a delivery later than (Δ + Π)/(1 − σ) + A is reported as late (the
+// receiver woke more than A late: a stalled process); one earlier than (Δ − Π)/(1 + σ) − A cannot
+// happen (a sender more than the guardian late does not send) and means the measurement is wrong.
+// Exit 0 when every delivery lies within both, 1 otherwise, 2 bad input.
 //
 // Also reported: per sender, the distribution of the reading error of its frames — each
 // receiver's arrival deviation corrected by both clocks' offsets from the host, exactly as
@@ -63,12 +69,13 @@ enum LatencyBench {
             guard let a = SimCommand.parseInterval(text), a >= .zero, a <= .seconds(10) else { return usage("--allowance takes a time from 0 to 10s, e.g. 625us") }
             allowance = a
         }
-        let bounds = LatencyReport.bounds(schedule: schedule, derived: derived, latenessAllowance: allowance)
+        var setup: ClusterSetup
+        do { setup = try ClusterSetup(arguments, path: path, schedule: schedule) } catch { return usage(error.message) }
+        let rateError = LatencyReport.rateError(schedule: schedule, derived: derived, driftSpread: setup.driftSpread)
+        let bounds = LatencyReport.bounds(schedule: schedule, derived: derived, rateError: rateError, latenessAllowance: allowance)
         guard !bounds.isEmpty else {
             return usage("\(path) has no message with a destination in its initial mode: there is no delivery to measure")
         }
-        var setup: ClusterSetup
-        do { setup = try ClusterSetup(arguments, path: path, schedule: schedule) } catch { return usage(error.message) }
         setup.extraNodeArguments = ["--latency-records"]
         // The output files are created now: a typo should not cost a whole run.
         for option in ["--json", "--svg"] {
@@ -87,7 +94,7 @@ enum LatencyBench {
         let cluster = ClusterReport.analyze(collector: run.collector, schedule: schedule, derived: derived, start: run.start,
                                             duration: setup.duration, driftSpread: setup.driftSpread, faults: [])
         let report = LatencyReport.analyze(entries: run.collector.latencySnapshot(), readingErrors: cluster.readingErrors, bounds: bounds,
-                                           schedule: schedule, derived: derived, latenessAllowance: allowance)
+                                           schedule: schedule, derived: derived, rateError: rateError, latenessAllowance: allowance)
         console.out.write(report.text(path: path, setup: setup, cluster: cluster))
         if !report.violations.isEmpty {
             for (i, log) in run.collector.logs.enumerated() where log.contains("error") { console.err.write("node \(schedule.nodes[i].name) said: \(log.suffix(300))\n") }
@@ -141,33 +148,45 @@ struct LatencyReport {
     }
 
     var precision: Interval
-    var drift: DriftRate
+    /// σ (`rateError`).
+    var rateError: DriftRate
     var latenessAllowance: Interval
     var bounds: [Bound]
     var pairs: [Pair] = []
     var deviations: [Deviations] = []
     var violations: [String] = []
 
-    /// The messages of the initial mode that have destinations, with their Δ and latency window.
-    static func bounds(schedule: Schedule, derived: DerivedResults, latenessAllowance: Interval) -> [Bound] {
+    /// σ: how far the rate of a node's cluster clock may differ from the host clock's — its
+    /// oscillator's drift (the schedule's ρ, or the injected drift spread if larger), the slew of
+    /// amortized corrections, and the rate correction's limit if the configuration has it on.
+    static func rateError(schedule: Schedule, derived: DerivedResults, driftSpread: Double) -> DriftRate {
+        let configuration = ControllerConfiguration(schedule: schedule, derived: derived, node: 0)
+        let drift = max(schedule.cluster.drift.partsPerBillion, Int64((driftSpread * 1_000).rounded(.up)))
+        let rate = configuration.rateCorrection ? ClusterClock.maximumRateAdjustment.partsPerBillion : 0
+        return DriftRate(partsPerBillion: drift + configuration.maximumSlew.partsPerBillion + rate)
+    }
+
+    /// The messages of the initial mode that have destinations, with their Δ and latency window
+    /// [(Δ − Π)/(1 + σ) − A, (Δ + Π)/(1 − σ) + A] (the file's header).
+    static func bounds(schedule: Schedule, derived: DerivedResults, rateError: DriftRate, latenessAllowance: Interval) -> [Bound] {
         let precision = derived.precision ?? .zero
-        let rho = schedule.cluster.drift.partsPerBillion
+        let sigma = Double(rateError.partsPerBillion) / 1e9
         return derived.modes[schedule.initialMode].messages.compactMap { a in
             let message = schedule.messages[a.message]
             guard a.sent, !message.destinations.isEmpty else { return nil }
-            // ρ(Δ + Π), rounded up to a whole nanosecond.
-            let spanNs = (a.deliveryBound + precision).nanoseconds
-            let rate = Interval(nanoseconds: Int64((Double(spanNs) * Double(rho) / 1e9).rounded(.up)))
-            let margin = precision + latenessAllowance + rate
+            // Rounded outwards to whole nanoseconds.
+            let longest = Double((a.deliveryBound + precision).nanoseconds) / (1 - sigma)
+            let shortest = Double((a.deliveryBound - precision).nanoseconds) / (1 + sigma)
             return Bound(message: a.message, sender: message.sender, destinations: message.destinations, delta: a.deliveryBound,
-                         earliest: a.deliveryBound - margin, latest: a.deliveryBound + margin)
+                         earliest: Interval(nanoseconds: Int64(shortest.rounded(.down))) - latenessAllowance,
+                         latest: Interval(nanoseconds: Int64(longest.rounded(.up))) + latenessAllowance)
         }
     }
 
     /// `entries[node]`: what node recorded as a receiver; `readingErrors[sender]` in ns.
     static func analyze(entries: [[LatencyEntry]], readingErrors: [[Int64]], bounds: [Bound], schedule: Schedule,
-                        derived: DerivedResults, latenessAllowance: Interval) -> LatencyReport {
-        var report = LatencyReport(precision: derived.precision ?? .zero, drift: schedule.cluster.drift, latenessAllowance: latenessAllowance, bounds: bounds)
+                        derived: DerivedResults, rateError: DriftRate, latenessAllowance: Interval) -> LatencyReport {
+        var report = LatencyReport(precision: derived.precision ?? .zero, rateError: rateError, latenessAllowance: latenessAllowance, bounds: bounds)
         for bound in bounds {
             let name = schedule.messages[bound.message].name
             for receiver in bound.destinations {
@@ -188,10 +207,10 @@ struct LatencyReport {
                     report.violations.append("no delivery of \(route) was measured")
                 }
                 if pair.overLatest > 0 {
-                    report.violations.append("\(pair.overLatest) of \(pair.latencies.count) deliveries of \(route) came later than Δ + Π + \(latenessAllowance) + ρ(Δ + Π) = \(bound.latest) (the latest \(pair.latencies.last!)): the host stalled the receiver")
+                    report.violations.append("\(pair.overLatest) of \(pair.latencies.count) deliveries of \(route) came later than (Δ + Π)/(1 − σ) + \(latenessAllowance) = \(bound.latest) (the latest \(pair.latencies.last!)): the receiver woke more than \(latenessAllowance) late")
                 }
                 if pair.underEarliest > 0 {
-                    report.violations.append("\(pair.underEarliest) of \(pair.latencies.count) deliveries of \(route) came earlier than Δ − Π − \(latenessAllowance) − ρ(Δ + Π) = \(bound.earliest) (the earliest \(pair.latencies[0])), which no correct send allows")
+                    report.violations.append("\(pair.underEarliest) of \(pair.latencies.count) deliveries of \(route) came earlier than (Δ − Π)/(1 + σ) − \(latenessAllowance) = \(bound.earliest) (the earliest \(pair.latencies[0])), which no correct send allows")
                 }
                 report.pairs.append(pair)
             }
@@ -223,12 +242,12 @@ struct LatencyReport {
         var text = "takt bench latency \(path): \(schedule.nodes.count) nodes as processes on this host for \(setup.duration); injected drift "
             + setup.drifts.enumerated().map { "\(name($0.offset)) \(String(format: "%+.1f", $0.element)) ppm" }.joined(separator: ", ") + "\n"
         text += "  latency: the receiver's host delivery instant − the host send instant the sender stamped into the message (CLOCK_MONOTONIC)\n"
-        text += "  allowed: Δ − m (earliest) to Δ + m (latest), m = Π + A + ρ(Δ + Π): Π = \(precision) (the schedule's), A = \(latenessAllowance) dispatch lateness, ρ = \(drift)\n"
+        text += "  allowed: from (Δ − Π)/(1 + σ) − A (earliest) to (Δ + Π)/(1 − σ) + A (latest): Π = \(precision) (the schedule's), A = \(latenessAllowance) dispatch lateness, σ = \(rateError) (cluster time against host time: ρ and the correction slew)\n"
         text += "  clocks: " + (cluster.startup.map { "every node active \($0) after launch" } ?? "the cluster never had every node active")
         if let max = cluster.precisionMax, let p99 = cluster.precisionP99 {
             text += "; precision max \(max), p99 \(p99) over \(cluster.precisionSamples) rounds; measured ε = \(cluster.measuredReadingError?.description ?? "-")"
         }
-        text += "\n"
+        text += "\n" + cluster.latenessLines(schedule)
         var rows: [[String]] = []
         for pair in pairs {
             let bound = bounds.first { $0.message == pair.message }!
@@ -282,10 +301,10 @@ struct LatencyReport {
         return .object([
             ("schedule", .string(path)), ("nodes", .int(Int64(schedule.nodes.count))), ("duration_ns", .int(setup.duration.nanoseconds)),
             ("injected_drift_ppm", .object(setup.drifts.enumerated().map { (schedule.nodes[$0.offset].name, JSON.double($0.element)) })),
-            ("precision_bound_ns", .int(precision.nanoseconds)), ("drift_ppb", .int(drift.partsPerBillion)),
+            ("precision_bound_ns", .int(precision.nanoseconds)), ("rate_error_ppb", .int(rateError.partsPerBillion)),
             ("lateness_allowance_ns", .int(latenessAllowance.nanoseconds)),
             ("startup_ns", ns(cluster.startup)), ("precision_ns_max", ns(cluster.precisionMax)), ("precision_ns_p99", ns(cluster.precisionP99)),
-            ("reading_error_ns", ns(cluster.measuredReadingError)),
+            ("reading_error_ns", ns(cluster.measuredReadingError)), ("lateness_ns", cluster.latenessJSON(schedule)),
             ("messages", .array(messages)), ("reading_error_by_sender", .array(senders)),
             ("violations", .int(Int64(violations.count))), ("violation_list", .array(violations.map(JSON.string))),
         ])

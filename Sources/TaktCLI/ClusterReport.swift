@@ -204,6 +204,16 @@ struct ClusterReport {
         return report
     }
 
+    /// Each node's dispatch lateness (from its final record), one line a node.
+    func latenessLines(_ schedule: Schedule) -> String {
+        lateness.map { "  dispatch lateness \(schedule.nodes[$0.node].name): p50 ≤ \($0.p50), p99 ≤ \($0.p99), max \($0.max)\n" }.joined()
+    }
+
+    /// The same as JSON: {node: {p50, p99, max}} in ns.
+    func latenessJSON(_ schedule: Schedule) -> JSON {
+        .object(lateness.map { (schedule.nodes[$0.node].name, JSON.object([("p50", .int($0.p50.nanoseconds)), ("p99", .int($0.p99.nanoseconds)), ("max", .int($0.max.nanoseconds))])) })
+    }
+
     func print(json: Bool, path: String, schedule: Schedule, events: [(at: Interval, text: String)], drifts: [Double],
                logs: [String], console: inout Console) {
         let detectionMax = detections.compactMap(\.rounds).max()
@@ -221,7 +231,7 @@ struct ClusterReport {
                 ("reintegration_rounds_max", reintegrationMax.map(JSON.double) ?? .null),
                 ("foreign_datagrams", .int(Int64(foreign))),
                 ("unplanned_faults", .int(Int64(unplannedFaults.count))),
-                ("lateness_ns", .object(lateness.map { (schedule.nodes[$0.node].name, JSON.object([("p50", .int($0.p50.nanoseconds)), ("p99", .int($0.p99.nanoseconds)), ("max", .int($0.max.nanoseconds))])) })),
+                ("lateness_ns", latenessJSON(schedule)),
                 ("faults", .array(events.map { .string("\($0.at): \($0.text)") })),
             ])
             console.out.write(object.serialized(pretty: true) + "\n")
@@ -235,7 +245,7 @@ struct ClusterReport {
         }
         for d in detections { text += "  fault of \(schedule.nodes[d.node].name) at \(d.at): detected by every other node after " + (d.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
         for r in reintegrations { text += "  restart of \(schedule.nodes[r.node].name) at \(r.at): back in every membership after " + (r.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
-        for l in lateness { text += "  dispatch lateness \(schedule.nodes[l.node].name): p50 ≤ \(l.p50), p99 ≤ \(l.p99), max \(l.max)\n" }
+        text += latenessLines(schedule)
         if foreign > 0 { text += "  datagrams dropped outside their sender's window or malformed: \(foreign)\n" }
         if !unplannedFaults.isEmpty {
             text += "  faults nobody injected (this host stalled a node; it left the membership and rejoined): \(unplannedFaults.count), e.g. "

@@ -54,7 +54,10 @@ struct BenchLatencyTests {
         #expect(failure == nil)
         let s = try #require(loaded.schedule), derived = try #require(loaded.derived)
         let allowance = Interval.microseconds(625)
-        let bounds = LatencyReport.bounds(schedule: s, derived: derived, latenessAllowance: allowance)
+        let rateError = LatencyReport.rateError(schedule: s, derived: derived, driftSpread: 100)
+        #expect(rateError == .partsPerMillion(10_150), "ρ = 150 ppm (above the 100 ppm spread) + the 1 % slew")
+        #expect(LatencyReport.rateError(schedule: s, derived: derived, driftSpread: 400) == .partsPerMillion(10_400))
+        let bounds = LatencyReport.bounds(schedule: s, derived: derived, rateError: rateError, latenessAllowance: allowance)
         let delta = bounds[0].delta
         var entries = [[LatencyEntry]](repeating: [], count: 4)
         let sent = LocalInstant(nanoseconds: 1_000_000_000)
@@ -73,7 +76,8 @@ struct BenchLatencyTests {
         }
         // Reading errors of a's frames: −10 us … +10 us in 1 us steps; the others' none.
         let readings: [[Int64]] = [(-10...10).map { Int64($0) * 1_000 }, [], [], []]
-        let report = LatencyReport.analyze(entries: entries, readingErrors: readings, bounds: bounds, schedule: s, derived: derived, latenessAllowance: allowance)
+        let report = LatencyReport.analyze(entries: entries, readingErrors: readings, bounds: bounds, schedule: s, derived: derived,
+                                           rateError: rateError, latenessAllowance: allowance)
         let setup = try ClusterSetup(ParsedArguments(), path: schedule, schedule: s)
         return (report, setup, s)
     }
@@ -81,10 +85,10 @@ struct BenchLatencyTests {
     @Test func percentilesCountsAndBoundsOfKnownInputs() throws {
         let (report, _, s) = try knownReport()
         let bound = report.bounds[0]
-        // Δ of loopback.takt: one 2.5 ms slot + Π (506 us); the window Δ ± (Π + A + ρ(Δ + Π)).
+        // Δ of loopback.takt: one 2.5 ms slot + Π (506 us); the window [(Δ − Π)/(1 + σ) − A, (Δ + Π)/(1 − σ) + A]
+        // with σ = 1.015 %: ⌈3512 us / 0.98985⌉ + 625 us and ⌊2500 us / 1.01015⌋ − 625 us.
         #expect(bound.delta == .microseconds(3_006))
-        let rate = Interval(nanoseconds: (Int64(3_512_000) * 150_000 + 999_999_999) / 1_000_000_000)  // ρ(Δ + Π), rounded up
-        #expect(bound.latest == .microseconds(3_006 + 506 + 625) + rate && bound.earliest == .microseconds(3_006 - 506 - 625) - rate)
+        #expect(bound.latest == .nanoseconds(4_173_013) && bound.earliest == .nanoseconds(1_849_879))
         #expect(report.bounds.count == 4 && report.pairs.count == 12, "4 messages to 3 receivers each")
         let pair = try #require(report.pairs.first { $0.message == 0 && $0.receiver == 1 })
         #expect(pair.latencies.count == 1_002 && pair.discarded == 1 && pair.unstamped == 1)
@@ -114,7 +118,7 @@ struct BenchLatencyTests {
         // A receiver that measured nothing is a violation too.
         let empty = LatencyReport.analyze(entries: [[], [], [], []], readingErrors: [[], [], [], []], bounds: report.bounds, schedule: s,
                                           derived: try #require(ScheduleChecker.check(try String(contentsOfFile: schedule, encoding: .utf8)).derived),
-                                          latenessAllowance: .microseconds(625))
+                                          rateError: report.rateError, latenessAllowance: .microseconds(625))
         #expect(empty.violations.count == 12 && empty.violations.allSatisfy { $0.hasPrefix("no delivery of") })
     }
 
@@ -122,16 +126,16 @@ struct BenchLatencyTests {
         let (report, setup, _) = try knownReport()
         let text = report.text(path: "loopback.takt", setup: setup, cluster: ClusterReport())
         #expect(text.hasPrefix("takt bench latency loopback.takt: 4 nodes as processes on this host for 10 s; injected drift a "))
-        #expect(text.contains("allowed: Δ − m (earliest) to Δ + m (latest), m = Π + A + ρ(Δ + Π): Π = 506 us (the schedule's), A = 625 us dispatch lateness, ρ = 150 ppm"))
+        #expect(text.contains("allowed: from (Δ − Π)/(1 + σ) − A (earliest) to (Δ + Π)/(1 − σ) + A (latest): Π = 506 us (the schedule's), A = 625 us dispatch lateness, σ = 10150 ppm"))
         #expect(text.contains("message  route  delivered  discarded  min"))
         let rowA = try #require(text.split(separator: "\n").first { $0.contains("state_a  a→b") })
-        #expect(rowA.contains("1002") && rowA.contains("1 ms") && rowA.contains("50 ms") && rowA.contains("3.006 ms") && rowA.hasSuffix("501  1         1"))
+        #expect(rowA.contains("1002") && rowA.contains("1 ms") && rowA.contains("50 ms") && rowA.contains("3.006 ms") && rowA.contains("4173.013 us") && rowA.hasSuffix("501  1         1"))
         #expect(text.contains("reading error of each sender's frames"))
         #expect(text.contains("  a       21        -10 us  0 ns  10 us  10 us  20 us   |"))
         #expect(text.contains("VIOLATION: 1 of 1002 deliveries of 'state_a' at b came later than"))
 
         let json = try jsonObject(report.json(path: "loopback.takt", setup: setup, cluster: ClusterReport()).serialized(pretty: true))
-        #expect(json["precision_bound_ns"] as? Int == 506_000 && json["lateness_allowance_ns"] as? Int == 625_000 && json["drift_ppb"] as? Int == 150_000)
+        #expect(json["precision_bound_ns"] as? Int == 506_000 && json["lateness_allowance_ns"] as? Int == 625_000 && json["rate_error_ppb"] as? Int == 10_150_000)
         #expect(json["violations"] as? Int == 2 && (json["violation_list"] as? [String])?.count == 2)
         let messages = try #require(json["messages"] as? [[String: Any]])
         #expect(messages.map { $0["message"] as? String } == ["state_a", "state_b", "state_c", "state_d"])
