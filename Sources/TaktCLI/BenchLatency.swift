@@ -88,7 +88,8 @@ enum LatencyBench {
 
         let run = ClusterRun.execute(setup, faults: [], err: console.err, interactive: console.interactive) { collector, elapsed, _ in
             let measured = collector.latencySnapshot().reduce(0) { $0 + $1.count { $0.outcome == .delivered } }
-            return "latency: \(elapsed) of \(setup.duration), \(measured) deliveries measured | " + collector.statusLine(schedule: schedule, elapsed: elapsed, lastEvent: nil)
+            return String(format: "latency: %.1f s of %@, %d deliveries measured | ", Double(elapsed.nanoseconds) / 1e9, setup.duration.description, measured)
+                + collector.statusLine(schedule: schedule, elapsed: elapsed, lastEvent: nil)
         }
         guard run.launched else { return ExitStatus.usage }
         let cluster = ClusterReport.analyze(collector: run.collector, schedule: schedule, derived: derived, start: run.start,
