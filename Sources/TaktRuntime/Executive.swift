@@ -305,11 +305,13 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         pendingCount -= 1
         let host = time.now()
         let instant = controller.slotEnd(round: round, slot: slot) + configuration.precision  // the same at every node
-        let handler = onDelivery, application = onApplicationDelivery
-        guard handler != nil || application != nil else { return }
-        controller.deliver(round: round, slot: slot) { d in
-            handler?(d, host)
-            application?(d, instant)
+        // One closure per case: capturing the optional closures themselves allocated a context per
+        // delivery in debug builds (Tests/TaktRuntimeTests/LatencyProbeTests counts).
+        switch (onDelivery, onApplicationDelivery) {
+        case (let handler?, let application?): controller.deliver(round: round, slot: slot) { d in handler(d, host); application(d, instant) }
+        case (let handler?, nil): controller.deliver(round: round, slot: slot) { d in handler(d, host) }
+        case (nil, let application?): controller.deliver(round: round, slot: slot) { d in application(d, instant) }
+        case (nil, nil): return
         }
     }
 
