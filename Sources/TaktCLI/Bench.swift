@@ -17,20 +17,25 @@ import TaktTime
 
 enum BenchCommand {
     static let options: [OptionSpec] = [
-        OptionSpec(["--interval"], value: "D", help: "the period (default 1ms)"),
+        OptionSpec(["--interval"], value: "D", help: "jitter: the period (default 1ms)"),
         OptionSpec(["--loops"], value: "N", help: "jitter: wake-ups to measure (default 10000); sim: rounds × nodes per run; check: runs"),
         OptionSpec(["--nodes"], value: "LIST", help: "sim: cluster sizes (default 4,16,64,256); check: nodes (default 1000)"),
         OptionSpec(["--tasks"], value: "M", help: "check: tasks in the generated schedule (default 100000)"),
-        OptionSpec(["--duration"], value: "D", help: "measure for D instead of a loop count"),
+        OptionSpec(["--duration"], value: "D", help: "jitter: measure for D instead of a loop count; latency: how long the cluster runs (default 10s)"),
         OptionSpec(["--spin"], value: "D", help: "spin window before each instant (default 50us)"),
-        OptionSpec(["--policy"], value: "fifo|other", help: "scheduling policy (default fifo: requested, reported if refused)"),
-        OptionSpec(["--priority"], value: "P", help: "SCHED_FIFO priority (default 80)"),
-        OptionSpec(["--cpu"], value: "N", help: "pin to CPU N"),
-        OptionSpec(["--histogram"], value: "MAX_US", help: "also print a cyclictest -h style histogram up to MAX_US"),
-        OptionSpec(["--json"], value: "FILE", help: "write the results as JSON (cyclictest's --json shape plus Takt's fields)"),
-        OptionSpec(["--svg"], value: "FILE", help: "jitter: draw the latency histogram (log counts, percentiles marked) and the lateness time series"),
+        OptionSpec(["--policy"], value: "fifo|other", help: "jitter: scheduling policy (default fifo: requested, reported if refused)"),
+        OptionSpec(["--priority"], value: "P", help: "SCHED_FIFO priority (jitter: default 80; latency: every node, when given)"),
+        OptionSpec(["--cpu"], value: "N", help: "jitter: pin to CPU N"),
+        OptionSpec(["--histogram"], value: "MAX_US", help: "jitter: also print a cyclictest -h style histogram up to MAX_US"),
+        OptionSpec(["--json"], value: "FILE", help: "write the results as JSON (jitter: cyclictest's --json shape plus Takt's fields)"),
+        OptionSpec(["--svg"], value: "FILE", help: "draw the histograms (log counts, percentiles marked); jitter: and the lateness time series"),
         OptionSpec(["--load"], help: "jitter: run a CPU and memory load on the other cores meanwhile"),
-        OptionSpec(["--compare-cyclictest"], help: "run rt-tests' cyclictest with the same parameters in the same run, alternating, and print both"),
+        OptionSpec(["--compare-cyclictest"], help: "jitter: run rt-tests' cyclictest with the same parameters in the same run, alternating, and print both"),
+        OptionSpec(["--drift-spread"], value: "PPM", help: "latency: each node's injected drift, uniform in ±PPM (default 100)"),
+        OptionSpec(["--seed"], value: "N", help: "latency: seed for the injected drifts and offsets (default 1)"),
+        OptionSpec(["--medium"], value: "KIND", help: "latency: multicast (default) or unicast"),
+        OptionSpec(["--port"], value: "P", help: "latency: UDP port of the cluster (default from the process id)"),
+        OptionSpec(["--allowance"], value: "D", help: "latency: dispatch lateness allowed on top of Δ ± Π (default: the guardian, a quarter of the shortest slot)"),
     ]
 
     static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
@@ -38,8 +43,9 @@ enum BenchCommand {
         switch arguments.positionals.first {
         case "sim" where arguments.positionals.count == 1: return simulatorThroughput(arguments, &console)
         case "check" where arguments.positionals.count == 1: return validatorSpeed(arguments, &console)
+        case "latency": return LatencyBench.run(arguments, &console)
         case "jitter" where arguments.positionals.count == 1: break
-        default: return usage("takt bench takes one benchmark: jitter, sim or check")
+        default: return usage("takt bench takes one benchmark: jitter, latency, sim or check")
         }
         guard let interval = SimCommand.parseInterval(arguments.value("--interval") ?? "1ms"), interval >= .microseconds(100), interval <= .seconds(1),
               interval.nanoseconds % 1_000 == 0 else {
@@ -417,43 +423,16 @@ enum JitterPlot {
     static func render(series: [Interval], sorted: [Interval], stats: LatencyStatistics, interval: Interval, cyclictest: LatencyStatistics?) -> String {
         let width = 900.0, height = 620.0, left = 70.0, right = 20.0
         let plotWidth = width - left - right
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        svg += "<text x=\"\(left)\" y=\"22\" font-size=\"15\">Takt executive: dispatch lateness, \(sorted.count) wake-ups every \(interval)</text>\n"
+        var svg = HistogramPanel.documentStart(width: width, height: height, left: left,
+                                               title: "Takt executive: dispatch lateness, \(sorted.count) wake-ups every \(interval)")
         // Histogram: log10 of the lateness on x (1 ns … max), log10 counts on y.
         let top = 50.0, histHeight = 250.0
-        let maxNs = max(Double(stats.max.nanoseconds), 10)
-        let decades = max(1, Int(log10(maxNs).rounded(.up)))
-        func xLog(_ ns: Double) -> Double { left + log10(max(ns, 1)) / Double(decades) * plotWidth }
-        let bins = 120
-        var counts = [Int](repeating: 0, count: bins)
-        for s in sorted {
-            let b = min(bins - 1, Int(log10(max(Double(s.nanoseconds), 1)) / Double(decades) * Double(bins)))
-            counts[b] += 1
-        }
-        let maxCount = Double(counts.max() ?? 1)
-        let countDecades = max(1.0, log10(maxCount).rounded(.up))
-        for (b, c) in counts.enumerated() where c > 0 {
-            let h = log10(Double(c) + 1) / (countDecades + 0.3) * histHeight
-            let x = left + Double(b) / Double(bins) * plotWidth
-            svg += "<rect x=\"\(fmt(x))\" y=\"\(fmt(top + histHeight - h))\" width=\"\(fmt(plotWidth / Double(bins) - 0.5))\" height=\"\(fmt(h))\" fill=\"#4477aa\"><title>\(c) wake-ups</title></rect>\n"
-        }
-        svg += "<line x1=\"\(left)\" y1=\"\(top + histHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + histHeight)\" stroke=\"black\"/>\n"
-        for d in 0...decades {
-            let x = left + Double(d) / Double(decades) * plotWidth
-            svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(top + histHeight + 15))\" text-anchor=\"middle\">\(Interval(nanoseconds: Int64(pow(10, Double(d)))))</text>\n"
-        }
-        svg += "<text x=\"12\" y=\"\(fmt(top + histHeight / 2))\" transform=\"rotate(-90 12 \(fmt(top + histHeight / 2)))\" text-anchor=\"middle\">wake-ups (log)</text>\n"
-        for (label, value, color) in [("p50", stats.p50, "#228833"), ("p99", stats.p99, "#ccbb44"), ("p99.9", stats.p999, "#ee6677"), ("max", stats.max, "#aa3377")] {
-            let x = xLog(Double(value.nanoseconds))
-            svg += "<line x1=\"\(fmt(x))\" y1=\"\(top)\" x2=\"\(fmt(x))\" y2=\"\(top + histHeight)\" stroke=\"\(color)\" stroke-dasharray=\"4 3\"/>\n"
-            svg += "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(top + 12))\" fill=\"\(color)\">\(label) \(value)</text>\n"
-        }
-        if let c = cyclictest {
-            let x = xLog(Double(c.p50.nanoseconds))
-            svg += "<line x1=\"\(fmt(x))\" y1=\"\(top + 30)\" x2=\"\(fmt(x))\" y2=\"\(top + histHeight)\" stroke=\"gray\"/>\n"
-            svg += "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(top + 44))\" fill=\"gray\">cyclictest p50 \(c.p50)</text>\n"
-        }
+        let decades = max(1, Int(log10(max(Double(stats.max.nanoseconds), 10)).rounded(.up)))
+        let panel = HistogramPanel(axis: .logarithmic(decades: decades), left: left, top: top, width: plotWidth, height: histHeight)
+        var markers = [("p50", stats.p50, "#228833"), ("p99", stats.p99, "#ccbb44"), ("p99.9", stats.p999, "#ee6677"), ("max", stats.max, "#aa3377")]
+            .enumerated().map { HistogramPanel.Marker(label: $0.element.0, value: $0.element.1, color: $0.element.2, row: $0.offset) }
+        if let c = cyclictest { markers.append(HistogramPanel.Marker(label: "cyclictest p50", value: c.p50, color: "gray", dashed: false, row: 4)) }
+        svg += panel.render(sorted, markers: markers, noun: "wake-ups")
         // Time series: lateness of each wake-up (log scale), in order.
         let seriesTop = 350.0, seriesHeight = 220.0
         svg += "<text x=\"\(left)\" y=\"\(seriesTop - 10)\" font-size=\"13\">lateness of each wake-up, in order (log scale)</text>\n"
@@ -478,6 +457,4 @@ enum JitterPlot {
         svg += "</svg>\n"
         return svg
     }
-
-    static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 }

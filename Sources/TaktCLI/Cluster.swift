@@ -38,21 +38,8 @@ enum ClusterCommand {
         let (result, failure) = loadValidSchedule(path, console: &console)
         if let failure { return failure }
         let schedule = result.schedule!, derived = result.derived!
-        let n = schedule.nodes.count
-        guard n <= 64 else { return usage("takt cluster runs at most 64 nodes on one host (this schedule has \(n))") }
-        guard let duration = SimCommand.parseInterval(arguments.value("--duration") ?? "10s"), duration > .zero, duration <= .seconds(86_400) else {
-            return usage("--duration takes a time such as 10s")
-        }
-        guard let spread = Double(arguments.value("--drift-spread") ?? "100"), spread.isFinite, spread >= 0, spread <= 10_000 else {
-            return usage("--drift-spread takes ppm from 0 to 10000")
-        }
-        guard let seed = UInt64(arguments.value("--seed") ?? "1") else { return usage("--seed takes a whole number") }
-        let medium = arguments.value("--medium") ?? "multicast"
-        guard medium == "multicast" || medium == "unicast" else { return usage("--medium takes multicast or unicast") }
-        let spin = arguments.value("--spin") ?? "50us"
-        guard SimCommand.parseInterval(spin) != nil else { return usage("--spin takes a time such as 50us") }
-        let priority = arguments.value("--priority")
-        if let priority, Int32(priority).map({ $0 < 1 || $0 > 99 }) ?? true { return usage("--priority takes 1 to 99") }
+        let setup: ClusterSetup
+        do { setup = try ClusterSetup(arguments, path: path, schedule: schedule) } catch { return usage(error.message) }
         func nodeIndex(_ text: Substring) -> Int? { schedule.nodes.firstIndex { $0.name[...] == text } }
         var faults: [PlannedFault] = []
         for (option, make) in [("--kill", FaultAction.kill), ("--restart", FaultAction.restart)] {
@@ -73,35 +60,106 @@ enum ClusterCommand {
             }
             faults.append(PlannedFault(node: node, at: at, action: .stop(length)))
         }
+        let interactive = console.interactive && !arguments.has("--json")
+        let run = ClusterRun.execute(setup, faults: faults, err: console.err, interactive: interactive) { collector, elapsed, lastEvent in
+            collector.statusLine(schedule: schedule, elapsed: elapsed, lastEvent: lastEvent)
+        }
+        guard run.launched else { return ExitStatus.usage }
+        let report = ClusterReport.analyze(collector: run.collector, schedule: schedule, derived: derived, start: run.start,
+                                           duration: setup.duration, driftSpread: setup.driftSpread, faults: faults.map { ($0.node, $0.at, $0.action) })
+        report.print(json: arguments.has("--json"), path: path, schedule: schedule, events: run.events, drifts: setup.drifts,
+                     logs: run.collector.logs, console: &console)
+        return report.violations.isEmpty ? ExitStatus.success : ExitStatus.failure
+    }
+}
 
+/// What `takt cluster` and `takt bench latency` share: the run's options (--duration,
+/// --drift-spread, --seed, --medium, --spin, --priority, --port), each node's injected drift and
+/// offset drawn from the seed, and each node's command line.
+struct ClusterSetup {
+    var path: String
+    var schedule: Schedule
+    var duration: Interval
+    var driftSpread: Double
+    var medium: String
+    var spin: String
+    var priority: String?
+    var port: Int
+    /// Each node's injected drift (ppm), uniform in ±driftSpread, and offset (us) in [0, 10 ms).
+    var drifts: [Double]
+    var offsets: [Int64]
+    /// More options for every node (`--latency-records`).
+    var extraNodeArguments: [String] = []
+
+    /// Reads the shared options; a usage error names the option and what it takes.
+    init(_ arguments: ParsedArguments, path: String, schedule: Schedule) throws(UsageError) {
+        self.path = path
+        self.schedule = schedule
+        let n = schedule.nodes.count
+        guard n <= 64 else { throw UsageError(message: "a cluster on one host runs at most 64 nodes (this schedule has \(n))") }
+        guard let duration = SimCommand.parseInterval(arguments.value("--duration") ?? "10s"), duration > .zero, duration <= .seconds(86_400) else {
+            throw UsageError(message: "--duration takes a time such as 10s")
+        }
+        self.duration = duration
+        guard let spread = Double(arguments.value("--drift-spread") ?? "100"), spread.isFinite, spread >= 0, spread <= 10_000 else {
+            throw UsageError(message: "--drift-spread takes ppm from 0 to 10000")
+        }
+        driftSpread = spread
+        guard let seed = UInt64(arguments.value("--seed") ?? "1") else { throw UsageError(message: "--seed takes a whole number") }
+        medium = arguments.value("--medium") ?? "multicast"
+        guard medium == "multicast" || medium == "unicast" else { throw UsageError(message: "--medium takes multicast or unicast") }
+        spin = arguments.value("--spin") ?? "50us"
+        guard SimCommand.parseInterval(spin) != nil else { throw UsageError(message: "--spin takes a time such as 50us") }
+        priority = arguments.value("--priority")
+        if let priority, Int32(priority).map({ $0 < 1 || $0 > 99 }) ?? true { throw UsageError(message: "--priority takes 1 to 99") }
         // Each node: a drift in ±spread and an offset in [0, 10 ms), from the seed.
         var random = SimulationRandom(seed: seed)
         let ppb = Int64(spread * 1_000)
-        let drifts = (0..<n).map { _ in Double(random.uniform(-ppb...ppb)) / 1_000 }
-        let offsets = (0..<n).map { _ in random.uniform(0...9_999) }  // us
-        let port: Int
+        drifts = (0..<n).map { _ in Double(random.uniform(-ppb...ppb)) / 1_000 }
+        offsets = (0..<n).map { _ in random.uniform(0...9_999) }
         if let text = arguments.value("--port") {
-            guard let p = Int(text), p >= 1_024, p + n < 65_536 else { return usage("--port takes 1024 to \(65_535 - n)") }
+            guard let p = Int(text), p >= 1_024, p + n < 65_536 else { throw UsageError(message: "--port takes 1024 to \(65_535 - n)") }
             port = p
         } else {
             port = 20_000 + Int(getpid() % 20_000)
         }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        func nodeArguments(_ i: Int) -> [String] {
-            var a = ["node", path, "--node", schedule.nodes[i].name, "--records", "--medium", medium, "--spin", spin,
-                     "--drift", String(format: "%.3f", drifts[i]), "--offset", "\(offsets[i])us"]
-            a += medium == "multicast" ? ["--group", "239.255.84.2:\(port)"] : ["--port-base", "\(port)"]
-            if let priority { a += ["--priority", priority] }
-            return a
-        }
+    }
 
+    /// `takt node …` for node i: records on stdout, its drift and offset, the cluster's medium.
+    func nodeArguments(_ i: Int) -> [String] {
+        var a = ["node", path, "--node", schedule.nodes[i].name, "--records", "--medium", medium, "--spin", spin,
+                 "--drift", String(format: "%.3f", drifts[i]), "--offset", "\(offsets[i])us"]
+        a += medium == "multicast" ? ["--group", "239.255.84.2:\(port)"] : ["--port-base", "\(port)"]
+        if let priority { a += ["--priority", priority] }
+        return a + extraNodeArguments
+    }
+}
+
+/// One run of a cluster on this host: every node a `takt node` process (this executable, through
+/// /proc/self/exe), its records collected; planned faults injected on time; a status line on an
+/// interactive terminal; at the end (or on SIGINT/SIGTERM) every node stopped — SIGTERM, then
+/// SIGKILL 3 s later — so no process outlives the run.
+struct ClusterRun {
+    let collector: RecordCollector
+    /// Host instant of the launch.
+    var start: LocalInstant
+    /// Faults as they were injected, relative to the start.
+    var events: [(at: Interval, text: String)] = []
+    /// Every node could be started.
+    var launched: Bool
+
+    static func execute(_ setup: ClusterSetup, faults plannedFaults: [ClusterCommand.PlannedFault], err: TextSink, interactive: Bool,
+                        status: (RecordCollector, Interval, String?) -> String) -> ClusterRun {
+        let schedule = setup.schedule
+        let n = schedule.nodes.count
+        var faults = plannedFaults
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let collector = RecordCollector(nodes: n)
         var processes = [Process?](repeating: nil, count: n)
-        let err = console.err
         func start(_ i: Int) -> Bool {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = nodeArguments(i)
+            p.arguments = setup.nodeArguments(i)
             let out = Pipe(), errPipe = Pipe()
             p.standardOutput = out
             p.standardError = errPipe
@@ -115,16 +173,13 @@ enum ClusterCommand {
             return true
         }
         handleStopSignals()
-        let startHost = MonotonicClock.now()
-        var ok = true
-        for i in 0..<n where ok { ok = start(i) }
-        let interactive = console.interactive && !arguments.has("--json")
-        var lastStatus = startHost
-        var events: [(at: Interval, text: String)] = []
-        while ok && !stopRequested.load(ordering: .relaxed) {
+        var run = ClusterRun(collector: collector, start: MonotonicClock.now(), launched: true)
+        for i in 0..<n where run.launched { run.launched = start(i) }
+        var lastStatus = run.start
+        while run.launched && !stopRequested.load(ordering: .relaxed) {
             let now = MonotonicClock.now()
-            let elapsed = now - startHost
-            if elapsed >= duration { break }
+            let elapsed = now - run.start
+            if elapsed >= setup.duration { break }
             for f in faults.indices {
                 let fault = faults[f]
                 if !fault.done && elapsed >= fault.at {
@@ -134,26 +189,26 @@ enum ClusterCommand {
                     case .kill:
                         if let p = processes[fault.node], p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
                         collector.mark(.kill, node: fault.node, at: now)
-                        events.append((elapsed, "kill -9 \(name)"))
+                        run.events.append((elapsed, "kill -9 \(name)"))
                     case .restart:
                         if processes[fault.node]?.isRunning != true { _ = start(fault.node) }
                         collector.mark(.restart, node: fault.node, at: now)
-                        events.append((elapsed, "restart \(name)"))
+                        run.events.append((elapsed, "restart \(name)"))
                     case .stop:
                         if let p = processes[fault.node] { kill(p.processIdentifier, SIGSTOP) }
                         collector.mark(.stop, node: fault.node, at: now)
-                        events.append((elapsed, "SIGSTOP \(name)"))
+                        run.events.append((elapsed, "SIGSTOP \(name)"))
                     }
                 }
                 if case .stop(let length) = fault.action, fault.done, !fault.contDone, elapsed >= fault.at + length {
                     faults[f].contDone = true
                     if let p = processes[fault.node] { kill(p.processIdentifier, SIGCONT) }
-                    events.append((elapsed, "SIGCONT \(schedule.nodes[fault.node].name)"))
+                    run.events.append((elapsed, "SIGCONT \(schedule.nodes[fault.node].name)"))
                 }
             }
             if interactive && now - lastStatus >= .milliseconds(250) {
                 lastStatus = now
-                err.write("\r\u{1B}[K" + collector.statusLine(schedule: schedule, elapsed: elapsed, lastEvent: events.last?.text))
+                err.write("\r\u{1B}[K" + status(collector, elapsed, run.events.last?.text))
             }
             usleep(2_000)
         }
@@ -169,12 +224,7 @@ enum ClusterCommand {
             if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         }
         collector.finish()
-        guard ok else { return ExitStatus.usage }
-        let report = ClusterReport.analyze(collector: collector, schedule: schedule, derived: derived, start: startHost,
-                                           duration: duration, driftSpread: spread, faults: faults.map { ($0.node, $0.at, $0.action) })
-        report.print(json: arguments.has("--json"), path: path, schedule: schedule, events: events, drifts: drifts,
-                     logs: collector.logs, console: &console)
-        return report.violations.isEmpty ? ExitStatus.success : ExitStatus.failure
+        return run
     }
 }
 
@@ -183,6 +233,8 @@ final class RecordCollector: @unchecked Sendable {
     enum Mark { case kill, restart, stop }
     private let lock = NSLock()
     private(set) var records: [[NodeRecord]]
+    /// Latency entries each node recorded as a receiver (`takt node --latency-records`).
+    private(set) var latencies: [[LatencyEntry]]
     private(set) var marks: [(Mark, Int, LocalInstant)] = []
     private(set) var logs: [String]
     private var threads: [Thread] = []
@@ -191,6 +243,7 @@ final class RecordCollector: @unchecked Sendable {
 
     init(nodes: Int) {
         records = [[NodeRecord]](repeating: [], count: nodes)
+        latencies = [[LatencyEntry]](repeating: [], count: nodes)
         logs = [String](repeating: "", count: nodes)
     }
 
@@ -205,12 +258,15 @@ final class RecordCollector: @unchecked Sendable {
                 if chunk.isEmpty { break }
                 buffer.append(chunk)
                 var parsed: [NodeRecord] = []
+                var entries: [LatencyEntry] = []
                 while buffer.count >= RecordLayout.bytes {
-                    let record = buffer.prefix(RecordLayout.bytes).withUnsafeBytes { NodeRecord.decode($0) }
+                    buffer.prefix(RecordLayout.bytes).withUnsafeBytes { bytes in
+                        if let record = NodeRecord.decode(bytes) { parsed.append(record) }
+                        else if let latency = LatencyRecord.decode(bytes) { entries += latency.entries }
+                    }
                     buffer.removeFirst(RecordLayout.bytes)
-                    if let record { parsed.append(record) }
                 }
-                if !parsed.isEmpty { lock.lock(); records[node] += parsed; lock.unlock() }
+                if !parsed.isEmpty || !entries.isEmpty { lock.lock(); records[node] += parsed; latencies[node] += entries; lock.unlock() }
             }
             finished()
         }
@@ -242,6 +298,7 @@ final class RecordCollector: @unchecked Sendable {
     }
 
     func snapshot() -> [[NodeRecord]] { lock.lock(); defer { lock.unlock() }; return records }
+    func latencySnapshot() -> [[LatencyEntry]] { lock.lock(); defer { lock.unlock() }; return latencies }
 
     func statusLine(schedule: Schedule, elapsed: Interval, lastEvent: String?) -> String {
         let all = snapshot()

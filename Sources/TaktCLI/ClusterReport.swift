@@ -15,6 +15,8 @@ struct ClusterReport {
     var precisionP99: Interval?
     var precisionSamples = 0
     var measuredReadingError: Interval?
+    /// Every reading's error (ns; see below), by the sender whose frame was read.
+    var readingErrors: [[Int64]] = []
     var precisionBound: Interval?
     var lowerBound: Interval?
     var detections: [(node: Int, at: Interval, rounds: Double?)] = []
@@ -88,7 +90,7 @@ struct ClusterReport {
             }
         }
         var spreads: [Int64] = []
-        var readingErrors: [Int64] = []
+        var readingErrors = [[Int64]](repeating: [], count: n)
         // A round number names one round only within one cluster epoch (a cold start restarts the
         // count): split each round's entries into groups whose host instants lie within a round.
         var groups: [[(node: Int, offset: Int64, record: NodeRecord)]] = []
@@ -114,7 +116,7 @@ struct ClusterReport {
             for e in entries {
                 for sender in 0..<min(n, e.record.deviations.count) where sender != e.node {
                     guard let d = e.record.deviations[sender], let s = entries.first(where: { $0.node == sender }) else { continue }
-                    readingErrors.append(Int64(d) - e.offset + s.offset)
+                    readingErrors[sender].append(Int64(d) - e.offset + s.offset)
                 }
             }
         }
@@ -124,7 +126,8 @@ struct ClusterReport {
             report.precisionMax = Interval(nanoseconds: last)
             report.precisionP99 = Interval(nanoseconds: spreads[min(spreads.count - 1, spreads.count * 99 / 100)])
         }
-        if let high = readingErrors.max(), let low = readingErrors.min() {
+        report.readingErrors = readingErrors
+        if let high = readingErrors.compactMap({ $0.max() }).max(), let low = readingErrors.compactMap({ $0.min() }).min() {
             let measured = Interval(nanoseconds: max(high - low, 1))
             report.measuredReadingError = measured
             let drift = DriftRate(partsPerBillion: Int64(driftSpread * 1_000))
@@ -201,6 +204,16 @@ struct ClusterReport {
         return report
     }
 
+    /// Each node's dispatch lateness (from its final record), one line a node.
+    func latenessLines(_ schedule: Schedule) -> String {
+        lateness.map { "  dispatch lateness \(schedule.nodes[$0.node].name): p50 ≤ \($0.p50), p99 ≤ \($0.p99), max \($0.max)\n" }.joined()
+    }
+
+    /// The same as JSON: {node: {p50, p99, max}} in ns.
+    func latenessJSON(_ schedule: Schedule) -> JSON {
+        .object(lateness.map { (schedule.nodes[$0.node].name, JSON.object([("p50", .int($0.p50.nanoseconds)), ("p99", .int($0.p99.nanoseconds)), ("max", .int($0.max.nanoseconds))])) })
+    }
+
     func print(json: Bool, path: String, schedule: Schedule, events: [(at: Interval, text: String)], drifts: [Double],
                logs: [String], console: inout Console) {
         let detectionMax = detections.compactMap(\.rounds).max()
@@ -218,7 +231,7 @@ struct ClusterReport {
                 ("reintegration_rounds_max", reintegrationMax.map(JSON.double) ?? .null),
                 ("foreign_datagrams", .int(Int64(foreign))),
                 ("unplanned_faults", .int(Int64(unplannedFaults.count))),
-                ("lateness_ns", .object(lateness.map { (schedule.nodes[$0.node].name, JSON.object([("p50", .int($0.p50.nanoseconds)), ("p99", .int($0.p99.nanoseconds)), ("max", .int($0.max.nanoseconds))])) })),
+                ("lateness_ns", latenessJSON(schedule)),
                 ("faults", .array(events.map { .string("\($0.at): \($0.text)") })),
             ])
             console.out.write(object.serialized(pretty: true) + "\n")
@@ -232,7 +245,7 @@ struct ClusterReport {
         }
         for d in detections { text += "  fault of \(schedule.nodes[d.node].name) at \(d.at): detected by every other node after " + (d.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
         for r in reintegrations { text += "  restart of \(schedule.nodes[r.node].name) at \(r.at): back in every membership after " + (r.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
-        for l in lateness { text += "  dispatch lateness \(schedule.nodes[l.node].name): p50 ≤ \(l.p50), p99 ≤ \(l.p99), max \(l.max)\n" }
+        text += latenessLines(schedule)
         if foreign > 0 { text += "  datagrams dropped outside their sender's window or malformed: \(foreign)\n" }
         if !unplannedFaults.isEmpty {
             text += "  faults nobody injected (this host stalled a node; it left the membership and rejoined): \(unplannedFaults.count), e.g. "

@@ -51,6 +51,7 @@ enum NodeCommand {
         OptionSpec(["--cpu"], value: "N", help: "pin to CPU N (reported, not required)"),
         OptionSpec(["--duration"], value: "D", help: "stop after D, e.g. 10s (default: until SIGINT/SIGTERM)"),
         OptionSpec(["--records"], help: "write binary node records to stdout (for takt cluster); messages go to stderr"),
+        OptionSpec(["--latency-records"], help: "with --records: stamp the host send instant into this node's messages and record each delivery's latency (for takt bench latency; messages need ≥ 8 bytes)"),
         OptionSpec(["--json"], help: "print the summary as JSON"),
         OptionSpec(["--app"], value: "NAME", help: "run an application on the node: 'demo' (the replicated level-control demo; Schedules/demo.takt)"),
         OptionSpec(["--app-dir"], value: "DIR", help: "the application's directory: checkpoints (stable storage) and the plant's samples (default .takt-demo)"),
@@ -77,8 +78,7 @@ enum NodeCommand {
         guard let spin = arguments.value("--spin").map(SimCommand.parseInterval) ?? .microseconds(50), spin >= .zero, spin <= .seconds(1) else {
             return usage("--spin takes a time from 0 to 1s, e.g. 50us")
         }
-        let shortest = schedule.modes.flatMap(\.slots).map(\.length).min() ?? schedule.cluster.round
-        guard let guardian = arguments.value("--guardian").map(SimCommand.parseInterval) ?? (shortest / 4), guardian >= .zero else {
+        guard let guardian = arguments.value("--guardian").map(SimCommand.parseInterval) ?? defaultGuardian(schedule), guardian >= .zero else {
             return usage("--guardian takes a time such as 100us")
         }
         var duration: Interval?
@@ -97,6 +97,11 @@ enum NodeCommand {
             cpus = [c]
         }
         let records = arguments.has("--records")
+        let latencyRecords = arguments.has("--latency-records")
+        if latencyRecords && !records { return usage("--latency-records writes into the records: give --records too") }
+        if latencyRecords, let refusal = LatencyStampCheck.refusal(schedule: schedule, configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: node)) {
+            return usage(refusal)
+        }
         let report: TextSink = records ? console.err : console.out
         if records { ProcessControl.terminateWithParent() }
 
@@ -129,8 +134,9 @@ enum NodeCommand {
                 return ExitStatus.usage
             }
         }
-        let context = NodeContext(schedule: schedule, node: node, path: path, records: records, json: arguments.has("--json"),
-                                  duration: duration, realTime: realTime, settings: settings, application: application)
+        if latencyRecords && application != nil { return usage("--latency-records writes the messages itself: it cannot run with --app") }
+        let context = NodeContext(schedule: schedule, node: node, path: path, records: records, latencyRecords: latencyRecords,
+                                  json: arguments.has("--json"), duration: duration, realTime: realTime, settings: settings, application: application)
         switch mediumKind {
         case "multicast":
             do throws(PlatformError) {
@@ -174,11 +180,17 @@ enum NodeCommand {
         }
     }
 
+    /// The guardian unless --guardian says otherwise: a quarter of the shortest slot.
+    static func defaultGuardian(_ schedule: Schedule) -> Interval {
+        (schedule.modes.flatMap(\.slots).map(\.length).min() ?? schedule.cluster.round) / 4
+    }
+
     struct NodeContext {
         var schedule: Schedule
         var node: Int
         var path: String
         var records: Bool
+        var latencyRecords: Bool
         var json: Bool
         var duration: Interval?
         var realTime: RealTimeReport
@@ -223,8 +235,16 @@ enum NodeCommand {
             }
         }
         defer { withExtendedLifetime(keepAlive) {} }
+        // The latency probe (takt bench latency): the hooks stamp and measure on the host clock the
+        // executive waits on, and its records share the executive's sink.
+        let probe = context.latencyRecords ? sink.map { LatencyProbe(configuration: configuration, sink: $0) } : nil
+        if let probe {
+            executive.beforeTransmit = { controller, round, slot in probe.stamp(&controller, round: round, slot: slot, host: MonotonicClock.now()) }
+            executive.onDelivery = { delivery, host in probe.record(delivery, host: host) }
+        }
         let end = context.duration.map { MonotonicClock.now() + $0 }
         executive.run(until: end) { stopRequested.load(ordering: .relaxed) }
+        probe?.flush()
         executive.emitSummary()
         let c = executive.counters, l = executive.lateness
         let membership = executive.controller.cState.membership

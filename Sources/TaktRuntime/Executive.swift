@@ -71,10 +71,14 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     public var beforeTransmit: ((inout NodeController, _ round: UInt64, _ slot: Int) -> Void)?
     /// Called for each message instance at its delivery instant (host time given), in the
     /// cluster-wide order; `delivered` false means discarded at this node.
-    public var onDelivery: ((Delivery, _ host: LocalInstant) -> Void)?
+    public var onDelivery: ((Delivery, _ host: LocalInstant) -> Void)? { didSet { wantsDeliveries = onDelivery != nil || onApplicationDelivery != nil } }
     /// The same, for an application (TaktControl), with the delivery instant in cluster time
     /// (the last copy's slot end + Π: the same at every node, whatever this node's lateness).
-    public var onApplicationDelivery: ((Delivery, _ now: ClusterInstant) -> Void)?
+    public var onApplicationDelivery: ((Delivery, _ now: ClusterInstant) -> Void)? { didSet { wantsDeliveries = onDelivery != nil || onApplicationDelivery != nil } }
+    /// Whether `onDelivery` or `onApplicationDelivery` is set. The loop tests this flag: reading
+    /// the optional closures themselves allocated once per slot in debug builds (a reabstraction
+    /// of the stored closure).
+    private var wantsDeliveries = false
     /// The application's next task release (cluster time), or nil: the executive wakes for it
     /// between protocol actions — sleep, then spin, like any action — and calls
     /// `onApplicationRelease` with the node's cluster time. A release due at the instant of a
@@ -279,7 +283,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
 
     /// Remembers the delivery instant of (round, slot) if instances complete there: slot end + Π.
     private mutating func scheduleDelivery(round: UInt64, slot: Int) {
-        guard onDelivery != nil || onApplicationDelivery != nil, controller.isActive || controller.status == .coldStarting, pendingCount < 4 else { return }
+        guard wantsDeliveries, controller.isActive || controller.status == .coldStarting, pendingCount < 4 else { return }
         let plan = plans[controller.mode(ofRound: round)]
         guard slot < plan.slotCount, !plan.completionIndices(round: round, slot: slot).isEmpty else { return }
         let instant = controller.slotEnd(round: round, slot: slot) + configuration.precision
@@ -301,11 +305,13 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
         pendingCount -= 1
         let host = time.now()
         let instant = controller.slotEnd(round: round, slot: slot) + configuration.precision  // the same at every node
-        let handler = onDelivery, application = onApplicationDelivery
-        guard handler != nil || application != nil else { return }
-        controller.deliver(round: round, slot: slot) { d in
-            handler?(d, host)
-            application?(d, instant)
+        // One closure per case: capturing the optional closures themselves allocated a context per
+        // delivery in debug builds (Tests/TaktRuntimeTests/LatencyProbeTests counts).
+        switch (onDelivery, onApplicationDelivery) {
+        case (let handler?, let application?): controller.deliver(round: round, slot: slot) { d in handler(d, host); application(d, instant) }
+        case (let handler?, nil): controller.deliver(round: round, slot: slot) { d in handler(d, host) }
+        case (nil, let application?): controller.deliver(round: round, slot: slot) { d in application(d, instant) }
+        case (nil, nil): return
         }
     }
 
