@@ -76,13 +76,6 @@ enum DemoCommand {
     /// every guarantee held.
     static func finish(report: DemoReport, plan: DemoPlan, title: String, svg: String, json: Bool, console: inout Console) -> Int32 {
         let err = console.err
-        if ProcessInfo.processInfo.environment["TAKT_DEMO_DEBUG"] != nil {
-            var last: (UInt8, UInt8, UInt8) = (7, 0, 0)
-            for s in report.samples where (s.agreeing, s.dissenting, s.missing) != last {
-                last = (s.agreeing, s.dissenting, s.missing)
-                err.write("t=\(s.time) round \(s.round) agree \(s.agreeing) dissent \(s.dissenting) missing \(s.missing) u \(s.command) level \(s.level)\n")
-            }
-        }
         if svg != "-" {
             do {
                 try DemoPlot.render(report: report, plan: plan, title: title).write(toFile: svg, atomically: true, encoding: .utf8)

@@ -64,12 +64,13 @@ public struct DemoReport: Sendable, Equatable {
             return (window.reduce(0) { $0 + ($1.setpoint - $1.level) * ($1.setpoint - $1.level) } / Double(window.count)).squareRoot()
         }
         let faultTimes = [plan.killAt, plan.restartAt, plan.profile.corruptAt].compactMap { $0 }
-        let firstFault = faultTimes.min() ?? plan.duration
-        let lastFault = faultTimes.max() ?? 0
         let settle = plan.profile.setpointStep + 5
+        let disturbance = min(plan.profile.leakAt ?? plan.duration, plan.duration)
+        // Without faults: the error after settling and before the disturbance, nothing "after".
+        let firstFault = faultTimes.min() ?? disturbance
+        let lastFault = faultTimes.max() ?? 0
         let before = rms(min(settle, firstFault - 2), firstFault)
-        let afterEnd = min(plan.profile.leakAt ?? plan.duration, plan.duration)
-        let after = rms(lastFault + 1, afterEnd)
+        let after = faultTimes.isEmpty ? nil : rms(lastFault + 1, disturbance)
         let during = faultTimes.isEmpty ? nil : samples.filter { $0.time >= firstFault && $0.time < lastFault + 1 }.map { abs($0.setpoint - $0.level) }.max()
         let end = rms(plan.duration - 3, plan.duration + 1)
         var reintegration: Int?
@@ -90,7 +91,11 @@ public struct DemoReport: Sendable, Equatable {
     public func text(plan: DemoPlan, title: String) -> String {
         var t = title + "\n"
         t += "  timeline: " + plan.events.map { "\(format($0.time)) s \($0.text)" }.joined(separator: "; ") + "\n"
-        t += "  control error (RMS, m): before the faults \(format(errorBefore, 4)), after them \(format(errorAfter, 4)); largest while faults were active \(format(errorDuringFaultsMax, 4)); last 3 s \(format(errorEnd, 4))\n"
+        if plan.killAt == nil && plan.restartAt == nil && plan.profile.corruptAt == nil {
+            t += "  control error (RMS, m): settled \(format(errorBefore, 4)); last 3 s \(format(errorEnd, 4)) (no faults injected)\n"
+        } else {
+            t += "  control error (RMS, m): before the faults \(format(errorBefore, 4)), after them \(format(errorAfter, 4)); largest while faults were active \(format(errorDuringFaultsMax, 4)); last 3 s \(format(errorEnd, 4))\n"
+        }
         t += "  faults masked: \(masked) outvoted command\(masked == 1 ? "" : "s"), \(stateRepairs) replica state\(stateRepairs == 1 ? "" : "s") repaired; \(missingVotes) missing vote\(missingVotes == 1 ? "" : "s"); \(noMajority) actuation\(noMajority == 1 ? "" : "s") without a majority\n"
         if let r = reintegrationRounds {
             t += "  reintegration: the restarted replica's command counted again \(r) round\(r == 1 ? "" : "s") after it integrated"

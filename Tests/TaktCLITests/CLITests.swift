@@ -28,7 +28,7 @@ func temporaryFile(_ name: String, _ contents: String) -> String {
     return path
 }
 
-let shippedSchedules = ["minimal.takt", "tmr.takt", "multirate.takt", "modes.takt", "large64.takt", "loopback.takt"]
+let shippedSchedules = ["minimal.takt", "tmr.takt", "multirate.takt", "modes.takt", "large64.takt", "loopback.takt", "demo.takt"]
 
 @Suite("takt command line")
 struct CLITests {
