@@ -147,8 +147,16 @@ struct ClusterRun {
     var events: [(at: Interval, text: String)] = []
     /// Every node could be started.
     var launched: Bool
+    /// The faults injected: node, instant relative to the start, action (for ClusterReport).
+    var injected: [(node: Int, at: Interval, action: ClusterCommand.FaultAction)] = []
+    /// With an `origin`: it never came within `originTimeout`.
+    var originMissed = false
 
+    /// `origin`, when given, is polled every loop: the planned faults' times and the duration
+    /// count from the instant it returns (e.g. when an application's control starts) instead of
+    /// from the launch; it must come within `originTimeout`.
     static func execute(_ setup: ClusterSetup, faults plannedFaults: [ClusterCommand.PlannedFault], err: TextSink, interactive: Bool,
+                        origin: (() -> LocalInstant?)? = nil, originTimeout: Interval = .seconds(20),
                         status: (RecordCollector, Interval, String?) -> String) -> ClusterRun {
         let schedule = setup.schedule
         let n = schedule.nodes.count
@@ -178,7 +186,20 @@ struct ClusterRun {
         var lastStatus = run.start
         while run.launched && !stopRequested.load(ordering: .relaxed) {
             let now = MonotonicClock.now()
-            let elapsed = now - run.start
+            var base = run.start
+            if let origin {
+                guard let o = origin() else {
+                    if now - run.start > originTimeout { run.originMissed = true; break }
+                    if interactive && now - lastStatus >= .milliseconds(250) {
+                        lastStatus = now
+                        err.write("\r\u{1B}[K" + status(collector, now - run.start, nil))
+                    }
+                    usleep(2_000)
+                    continue
+                }
+                base = o
+            }
+            let elapsed = now - base
             if elapsed >= setup.duration { break }
             for f in faults.indices {
                 let fault = faults[f]
@@ -189,21 +210,22 @@ struct ClusterRun {
                     case .kill:
                         if let p = processes[fault.node], p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
                         collector.mark(.kill, node: fault.node, at: now)
-                        run.events.append((elapsed, "kill -9 \(name)"))
+                        run.events.append((now - run.start, "kill -9 \(name)"))
                     case .restart:
                         if processes[fault.node]?.isRunning != true { _ = start(fault.node) }
                         collector.mark(.restart, node: fault.node, at: now)
-                        run.events.append((elapsed, "restart \(name)"))
+                        run.events.append((now - run.start, "restart \(name)"))
                     case .stop:
                         if let p = processes[fault.node] { kill(p.processIdentifier, SIGSTOP) }
                         collector.mark(.stop, node: fault.node, at: now)
-                        run.events.append((elapsed, "SIGSTOP \(name)"))
+                        run.events.append((now - run.start, "SIGSTOP \(name)"))
                     }
+                    run.injected.append((fault.node, now - run.start, fault.action))
                 }
                 if case .stop(let length) = fault.action, fault.done, !fault.contDone, elapsed >= fault.at + length {
                     faults[f].contDone = true
                     if let p = processes[fault.node] { kill(p.processIdentifier, SIGCONT) }
-                    run.events.append((elapsed, "SIGCONT \(schedule.nodes[fault.node].name)"))
+                    run.events.append((now - run.start, "SIGCONT \(schedule.nodes[fault.node].name)"))
                 }
             }
             if interactive && now - lastStatus >= .milliseconds(250) {

@@ -52,7 +52,8 @@ enum DemoCommand {
         let svg = arguments.value("--svg") ?? "demo.svg"
         let json = arguments.has("--json")
         guard arguments.has("--simulated") else {
-            return runProcesses(path: path, schedule: schedule, derived: derived, plan: plan, seed: seed, svg: svg, json: json, console: &console)
+            return runProcesses(arguments: arguments, path: path, schedule: schedule, derived: derived, plan: plan, seed: seed,
+                                svg: svg, json: json, console: &console)
         }
         let err = console.err
         let interactive = console.interactive && !json
@@ -69,12 +70,13 @@ enum DemoCommand {
         }
         if interactive { err.write("\r\u{1B}[K") }
         return finish(report: report, plan: plan, title: "takt demo --simulated (seed \(seed)): two-tank level loop, TMR controller, \(path)",
-                      svg: svg, json: json, console: &console)
+                      svg: svg, json: json, simulated: true, console: &console)
     }
 
     /// Prints the report (text or JSON), writes the plot; exit 0 when the faults were masked and
     /// every guarantee held.
-    static func finish(report: DemoReport, plan: DemoPlan, title: String, svg: String, json: Bool, console: inout Console) -> Int32 {
+    static func finish(report: DemoReport, plan: DemoPlan, title: String, svg: String, json: Bool, simulated: Bool,
+                       console: inout Console) -> Int32 {
         let err = console.err
         if svg != "-" {
             do {
@@ -85,10 +87,11 @@ enum DemoCommand {
             }
         }
         // Success: every checked guarantee held, the corrupted value was masked, and the restarted
-        // replica counted again within 3 rounds. (Actuations without a majority are reported: on a
-        // real host a stalled process — a fault nobody injected — can cause them.)
+        // replica counted again — within 3 rounds in the simulator; over real processes the
+        // rounds are reported (a host that stalls a process, a fault nobody injected, can delay
+        // it). Actuations without a majority are reported for the same reason.
         let masked = plan.profile.corruptAt == nil || report.masked >= 1
-        let reintegrated = plan.restartAt == nil || (report.reintegrationRounds.map { $0 <= 3 } ?? false)
+        let reintegrated = plan.restartAt == nil || (report.reintegrationRounds.map { !simulated || $0 <= 3 } ?? false)
         let ok = report.violations == 0 && masked && reintegrated
         if json {
             func number(_ x: Double?) -> JSON { x.map { $0.isFinite ? .double($0) : .null } ?? .null }
@@ -117,7 +120,7 @@ enum DemoCommand {
     /// The demo over real processes: one `takt node --app demo` per node on this host (UDP
     /// multicast on loopback, kernel timestamps, ±100 ppm injected drift), a controller killed and
     /// restarted, a live status line, then the report.
-    static func runProcesses(path: String, schedule: Schedule, derived: DerivedResults, plan: DemoPlan, seed: UInt64,
+    static func runProcesses(arguments: ParsedArguments, path: String, schedule: Schedule, derived: DerivedResults, plan: DemoPlan, seed: UInt64,
                              svg: String, json: Bool, console: inout Console) -> Int32 {
         let layout: DemoLayout
         do throws(DemoLayout.Problem) { layout = try DemoLayout(schedule: schedule) } catch {
@@ -128,53 +131,21 @@ enum DemoCommand {
         let directory = NSTemporaryDirectory() + "takt-demo-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var random = SimulationRandom(seed: seed)
-        let drifts = (0..<n).map { _ in Double(random.uniform(-100_000...100_000)) / 1_000 }
-        let offsets = (0..<n).map { _ in random.uniform(0...9_999) }
-        let port = 30_000 + Int(getpid() % 20_000)
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        func nodeArguments(_ i: Int) -> [String] {
-            var a = ["node", path, "--node", schedule.nodes[i].name, "--records", "--group", "239.255.84.3:\(port)",
-                     "--drift", String(format: "%.3f", drifts[i]), "--offset", "\(offsets[i])us",
-                     "--app", "demo", "--app-dir", directory, "--seed", "\(seed)"]
-            if let t = plan.profile.corruptAt { a += ["--demo-corrupt-at", "\(t)"] }
-            if let t = plan.profile.leakAt { a += ["--demo-leak-at", "\(t)"] }
-            return a
+        // The cluster as `takt cluster` runs it (drifts in ±100 ppm and offsets from the seed,
+        // multicast on lo), every node with the demo application.
+        var setup: ClusterSetup
+        do throws(UsageError) { setup = try ClusterSetup(arguments, path: path, schedule: schedule) } catch {
+            return TaktCommand.usageError(error.message, subcommand: "demo", console: &console)
         }
-        let collector = RecordCollector(nodes: n)
-        var processes = [Process?](repeating: nil, count: n)
-        let err = console.err
-        func start(_ i: Int) -> Bool {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = nodeArguments(i)
-            let out = Pipe(), errPipe = Pipe()
-            p.standardOutput = out
-            p.standardError = errPipe
-            do { try p.run() } catch {
-                err.write("error: cannot start node \(schedule.nodes[i].name): \(error.localizedDescription)\n")
-                return false
-            }
-            processes[i] = p
-            collector.read(out.fileHandleForReading, node: i)
-            collector.readText(errPipe.fileHandleForReading, node: i)
-            return true
-        }
-        func stopAll() {
-            for p in processes.compactMap({ $0 }) where p.isRunning { p.terminate() }
-            let deadline = MonotonicClock.now() + .seconds(3)
-            for p in processes.compactMap({ $0 }) {
-                while p.isRunning && MonotonicClock.now() < deadline { usleep(5_000) }
-                if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-            }
-            collector.finish()
-        }
-        handleStopSignals()
-        let startHost = MonotonicClock.now()
-        var ok = true
-        for i in 0..<n where ok { ok = start(i) }
-        guard ok else { stopAll(); return ExitStatus.usage }
-        let interactive = console.interactive && !json
+        setup.duration = .nanoseconds(Int64(plan.duration * 1e9))
+        setup.extraNodeArguments = ["--app", "demo", "--app-dir", directory, "--seed", "\(seed)"]
+        if let t = plan.profile.corruptAt { setup.extraNodeArguments += ["--demo-corrupt-at", "\(t)"] }
+        if let t = plan.profile.leakAt { setup.extraNodeArguments += ["--demo-leak-at", "\(t)"] }
+        // Faults count from the start of control: the plant's first vote.
+        let victim = layout.controllers[plan.killReplica]
+        var faults: [ClusterCommand.PlannedFault] = []
+        if let k = plan.killAt { faults.append(ClusterCommand.PlannedFault(node: victim, at: .nanoseconds(Int64(k * 1e9)), action: .kill)) }
+        if let r = plan.restartAt { faults.append(ClusterCommand.PlannedFault(node: victim, at: .nanoseconds(Int64(r * 1e9)), action: .restart)) }
         let samplesPath = directory + "/plant.samples"
         var samples: [PlantSample] = []
         var readOffset = 0
@@ -193,53 +164,31 @@ enum DemoCommand {
             }
             readOffset += i
         }
-        // Control starts when the cluster has started and the plant has voted once.
         var controlStart: LocalInstant?
-        var events: [(at: Interval, text: String)] = []
-        var faults: [(node: Int, at: Interval, action: ClusterCommand.FaultAction)] = []
-        let victim = layout.controllers[plan.killReplica]
-        var killed = false, restarted = false
-        var lastStatus = startHost
-        while !stopRequested.load(ordering: .relaxed) {
-            usleep(5_000)
+        var lastRead = LocalInstant(nanoseconds: 0)
+        let interactive = console.interactive && !json
+        let run = ClusterRun.execute(setup, faults: faults, err: console.err, interactive: interactive, origin: {
             let now = MonotonicClock.now()
-            readSamples()
-            if controlStart == nil {
-                if !samples.isEmpty { controlStart = now - .nanoseconds(Int64(samples.last!.time * 1e9)) }
-                else if now - startHost > .seconds(20) {
-                    err.write("\nerror: the cluster did not start within 20 s; node output:\n" + collector.logs.joined(separator: "\n") + "\n")
-                    stopAll()
-                    return ExitStatus.failure
-                }
+            if now - lastRead >= .milliseconds(50) {  // the supervisor polls every 2 ms; the file needs less
+                lastRead = now
+                readSamples()
             }
-            guard let t0 = controlStart else { continue }
-            let t = Double((now - t0).nanoseconds) / 1e9
-            if t >= plan.duration { break }
-            if let k = plan.killAt, t >= k, !killed {
-                killed = true
-                if let p = processes[victim], p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-                collector.mark(.kill, node: victim, at: now)
-                faults.append((victim, now - startHost, .kill))
-                events.append((now - startHost, "kill -9 \(schedule.nodes[victim].name)"))
+            if controlStart == nil, let first = samples.last {
+                controlStart = MonotonicClock.now() - .nanoseconds(Int64(first.time * 1e9))
             }
-            if let r = plan.restartAt, t >= r, killed, !restarted {
-                restarted = true
-                _ = start(victim)
-                collector.mark(.restart, node: victim, at: now)
-                faults.append((victim, now - startHost, .restart))
-                events.append((now - startHost, "restart \(schedule.nodes[victim].name)"))
-            }
-            if interactive && now - lastStatus >= .milliseconds(250) {
-                lastStatus = now
-                err.write("\r\u{1B}[K" + statusLine(t: t, samples: samples, collector: collector, schedule: schedule))
-            }
+            return controlStart
+        }) { collector, _, _ in
+            let t = controlStart.map { Double((MonotonicClock.now() - $0).nanoseconds) / 1e9 } ?? 0
+            return statusLine(t: t, samples: samples, collector: collector, schedule: schedule)
         }
-        if interactive { err.write("\r\u{1B}[K") }
-        stopAll()
         readSamples()
-        let end = MonotonicClock.now()
-        let cluster = ClusterReport.analyze(collector: collector, schedule: schedule, derived: derived, start: startHost,
-                                            duration: end - startHost, driftSpread: 100, faults: faults)
+        guard run.launched else { return ExitStatus.usage }
+        if run.originMissed {
+            console.err.write("error: the cluster did not start control within 20 s; node output:\n" + run.collector.logs.joined(separator: "\n") + "\n")
+            return ExitStatus.failure
+        }
+        let cluster = ClusterReport.analyze(collector: run.collector, schedule: schedule, derived: derived, start: run.start,
+                                            duration: MonotonicClock.now() - run.start, driftSpread: setup.driftSpread, faults: run.injected)
         func summary(_ name: String) -> [String: String] {
             guard let text = try? String(contentsOfFile: directory + "/\(name).summary", encoding: .utf8) else { return [:] }
             var fields: [String: String] = [:]
@@ -252,9 +201,10 @@ enum DemoCommand {
         let plantSummary = summary("plant")
         let controllerSummaries = layout.controllers.map { summary(schedule.nodes[$0].name) }
         let victimSummary = controllerSummaries[plan.killReplica]
-        let masked = samples.reduce(0) { $0 + $1.dissenting.nonzeroBitCount }
-        let missing = samples.reduce(0) { $0 + $1.missing.nonzeroBitCount }
-        let report = DemoReport.analyze(samples: samples, plan: plan, masked: masked, missingVotes: missing,
+        let restarted = run.injected.contains { if case .restart = $0.action { return true } else { return false } }
+        let report = DemoReport.analyze(samples: samples, plan: plan,
+                                        masked: samples.reduce(0) { $0 + $1.dissenting.nonzeroBitCount },
+                                        missingVotes: samples.reduce(0) { $0 + $1.missing.nonzeroBitCount },
                                         noMajority: Int(plantSummary["no_majority"] ?? "") ?? 0,
                                         repairs: controllerSummaries.reduce(0) { $0 + (Int($1["repairs"] ?? "") ?? 0) },
                                         transfers: controllerSummaries.reduce(0) { $0 + (Int($1["transfers"] ?? "") ?? 0) },
@@ -262,16 +212,15 @@ enum DemoCommand {
                                         restoredGeneration: victimSummary["restored"].flatMap { UInt64($0) },
                                         precisionMax: cluster.precisionMax, precisionBound: cluster.precisionBound,
                                         violations: cluster.violations.count)
-        if !cluster.violations.isEmpty && !json {
-            for v in cluster.violations { err.write("violation: \(v)\n") }
+        if !json {
+            for v in cluster.violations { console.err.write("violation: \(v)\n") }
+            if !cluster.unplannedFaults.isEmpty {
+                console.err.write("note: nodes left the membership \(cluster.unplannedFaults.count) time(s) without an injected fault (this host stalled a process)\n")
+            }
         }
-        if !cluster.unplannedFaults.isEmpty && !json {
-            err.write("note: \(cluster.unplannedFaults.count) node(s) left the membership without an injected fault (this host stalled a process)\n")
-        }
-        _ = events
         return finish(report: report, plan: plan,
                       title: "takt demo (seed \(seed)): two-tank level loop, TMR controller over \(n) processes on this host, \(path)",
-                      svg: svg, json: json, console: &console)
+                      svg: svg, json: json, simulated: false, console: &console)
     }
 
     static func statusLine(t: Double, samples: [PlantSample], collector: RecordCollector, schedule: Schedule) -> String {
@@ -374,20 +323,76 @@ enum DemoPlot {
 // MARK: The demo's nodes as real processes (`takt node … --app demo`)
 
 /// Stable storage in files: TaktPlatform's CheckpointStore (temporary copy, fsync, rename,
-/// directory fsync, CRC-32C, two generations kept).
-final class FileStorage: StableStorage {
+/// directory fsync, CRC-32C, two generations kept), written by a background thread. A durable
+/// save takes ~0.4 ms and sometimes milliseconds (two fsyncs); on the executive's thread it would
+/// make the node's next frame late. `save` only copies the bytes into a pre-allocated buffer (the
+/// newest wins) and wakes the writer; a generation is committed when the writer's save returns.
+/// After a crash the node restores the newest committed generation — at most the one or two
+/// generations still queued are lost, and the partners' state (state transfer) supersedes the
+/// checkpoint anyway.
+final class FileStorage: StableStorage, @unchecked Sendable {
     let store: CheckpointStore
+    private let lock = NSCondition()
+    private var pending: [UInt8]
+    private var pendingLength = 0
+    private var pendingGeneration: UInt64?
+    private var stopping = false
+    private var writer: Thread?
     private(set) var failures = 0
-    init(store: CheckpointStore) { self.store = store }
+    private(set) var committed: UInt64?
+
+    init(store: CheckpointStore, capacity: Int) {
+        self.store = store
+        pending = [UInt8](repeating: 0, count: capacity)
+        let thread = Thread { [unowned self] in self.write() }
+        writer = thread
+        thread.start()
+    }
+
     func save(_ bytes: UnsafeRawBufferPointer, generation: UInt64) -> Bool {
-        do throws(PlatformError) {
-            try store.save(bytes, generation: generation)
-            return true
-        } catch {
-            failures += 1
-            return false
+        guard bytes.count <= pending.count else { return false }
+        lock.lock()
+        pending.withUnsafeMutableBytes { target in
+            if let base = bytes.baseAddress, bytes.count > 0 { target.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
+        }
+        pendingLength = bytes.count
+        pendingGeneration = generation
+        lock.signal()
+        lock.unlock()
+        return true
+    }
+
+    private func write() {
+        var buffer = [UInt8](repeating: 0, count: pending.count)
+        while true {
+            lock.lock()
+            while pendingGeneration == nil && !stopping { lock.wait() }
+            guard let generation = pendingGeneration else { lock.unlock(); return }
+            let length = pendingLength
+            buffer.withUnsafeMutableBytes { target in pending.withUnsafeBytes { target.copyMemory(from: $0) } }
+            pendingGeneration = nil
+            lock.unlock()
+            let saved = buffer.withUnsafeBytes { bytes -> Bool in
+                do throws(PlatformError) {
+                    try store.save(UnsafeRawBufferPointer(rebasing: bytes[0..<length]), generation: generation)
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            if saved { committed = generation } else { failures += 1 }
         }
     }
+
+    /// Writes what is queued and stops the writer (the process ends normally).
+    func close() {
+        lock.lock()
+        stopping = true
+        lock.signal()
+        lock.unlock()
+        while writer?.isFinished == false { usleep(1_000) }
+    }
+
     func load(into buffer: UnsafeMutableRawBufferPointer) -> (generation: UInt64, length: Int)? {
         guard let newest = store.load().newest, newest.payload.count <= buffer.count else { return nil }
         newest.payload.withUnsafeBytes { source in
@@ -416,7 +421,11 @@ final class DemoNodeHost<App: NodeApplication> {
         self.samples = samples
     }
 
+    /// Called first when the host is released (e.g. to flush stable storage).
+    var onRelease: (() -> Void)?
+
     deinit {
+        onRelease?()
         if let summary, let summaryPath { try? summary(app).write(toFile: summaryPath, atomically: true, encoding: .utf8) }
         if sampleFile >= 0 { close(sampleFile) }
     }
@@ -482,7 +491,8 @@ struct DemoNodeSetup {
         } catch {
             throw Failure(description: "cannot open the checkpoint store in \(directory): \(error)")
         }
-        let tasks = ControllerTasks(layout: layout, replica: replica, storage: FileStorage(store: store))
+        let storage = FileStorage(store: store, capacity: 256)
+        let tasks = ControllerTasks(layout: layout, replica: replica, storage: storage)
         let host = DemoNodeHost(app: ControlNode(schedule: schedule, node: node, tasks: tasks))
         host.summaryPath = directory + "/\(name).summary"
         host.summary = { app in
@@ -490,6 +500,7 @@ struct DemoNodeSetup {
             return "transfers \(t.transfers)\nrepairs \(t.repairs)\noutputs \(t.outputs)\nrestored \(t.restoredGeneration.map(String.init) ?? "-")\n"
                 + "active_since \(t.activeSinceRound.map(String.init) ?? "-")\nfirst_output \(t.firstOutputRound.map(String.init) ?? "-")\n"
         }
+        host.onRelease = { storage.close() }
         host.attach(to: &executive)
         return host
     }
