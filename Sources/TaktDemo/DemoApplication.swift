@@ -339,10 +339,10 @@ public struct ControllerTasks<Storage: StableStorage>: ControlTasks {
                 awaitingTransfer = false
                 transfers += 1
             } else {
-                // No partner has spoken yet: after two releases continue from the checkpoint
+                // No partner has spoken yet: after four releases continue from the checkpoint
                 // (every replica restarted at once), or from scratch.
                 waitedForTransfer += 1
-                guard waitedForTransfer > 2 else { return }
+                guard waitedForTransfer > 4 else { return }
                 state = restored ?? ControllerState(command: image.value.command, integral: image.value.command, round: 0)
                 awaitingTransfer = false
             }
