@@ -69,6 +69,9 @@ enum DemoCommand {
             return ExitStatus.usage
         }
         if interactive { err.write("\r\u{1B}[K") }
+        if !json, let sim {
+            for v in sim.violations.prefix(5) { err.write("violation: \(v) (reproduce: takt demo --simulated --seed \(seed))\n") }
+        }
         return finish(report: report, plan: plan, title: "takt demo --simulated (seed \(seed)): two-tank level loop, TMR controller, \(path)",
                       svg: svg, json: json, simulated: true, console: &console)
     }
@@ -77,7 +80,6 @@ enum DemoCommand {
     /// every guarantee held.
     static func finish(report: DemoReport, plan: DemoPlan, title: String, svg: String, json: Bool, simulated: Bool,
                        console: inout Console) -> Int32 {
-        let err = console.err
         if svg != "-" {
             do {
                 try DemoPlot.render(report: report, plan: plan, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
