@@ -5,6 +5,7 @@
 
 import Foundation
 import Glibc
+import Synchronization
 import TaktControl
 import TaktPlatform
 import TaktRuntime
@@ -270,8 +271,7 @@ enum DemoPlot {
         let levelMax = max(3.0, (samples.map { max($0.level, $0.setpoint) }.max() ?? 1) * 1.15)
         func yLevel(_ h: Double) -> Double { topY + topH - min(max(h, 0), levelMax) / levelMax * topH }
         func yCommand(_ u: Double) -> Double { bottomY + bottomH - min(max(u, 0), 1) * bottomH }
-        func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func escape(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
+        let f = fmt, escape = SVGTimeline.escape
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         svg += "<text x=\"\(left)\" y=\"24\" font-size=\"14\">\(escape(title))</text>\n"
@@ -327,72 +327,77 @@ enum DemoPlot {
 /// Stable storage in files: TaktPlatform's CheckpointStore (temporary copy, fsync, rename,
 /// directory fsync, CRC-32C, two generations kept), written by a background thread. A durable
 /// save takes ~0.4 ms and sometimes milliseconds (two fsyncs); on the executive's thread it would
-/// make the node's next frame late. `save` only copies the bytes into a pre-allocated buffer (the
-/// newest wins) and wakes the writer; a generation is committed when the writer's save returns.
-/// After a crash the node restores the newest committed generation — at most the one or two
-/// generations still queued are lost, and the partners' state (state transfer) supersedes the
-/// checkpoint anyway.
+/// make the node's next frame late. `save` runs on the executive's thread and never waits: it
+/// copies the bytes into a pre-allocated buffer if the writer is not reading it at that moment
+/// (else it skips this generation: the next one supersedes it) and wakes the writer. A generation
+/// is committed when the writer's save returns; after a crash the node restores the newest
+/// committed one — the one or two still queued are lost, and the partners' state (state transfer)
+/// supersedes the checkpoint anyway.
 final class FileStorage: StableStorage, @unchecked Sendable {
+    private struct Pending {
+        var bytes: [UInt8]
+        var length = 0
+        var generation: UInt64?
+    }
     let store: CheckpointStore
-    private let lock = NSCondition()
-    private var pending: [UInt8]
-    private var pendingLength = 0
-    private var pendingGeneration: UInt64?
-    private var stopping = false
-    private var writer: Thread?
-    private(set) var failures = 0
-    private(set) var committed: UInt64?
+    private let pending: Mutex<Pending>
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let capacity: Int
 
     init(store: CheckpointStore, capacity: Int) {
         self.store = store
-        pending = [UInt8](repeating: 0, count: capacity)
-        let thread = Thread { [unowned self] in self.write() }
-        writer = thread
-        thread.start()
+        self.capacity = capacity
+        pending = Mutex(Pending(bytes: [UInt8](repeating: 0, count: capacity)))
+        Thread { [unowned self] in self.write() }.start()
     }
 
     func save(_ bytes: UnsafeRawBufferPointer, generation: UInt64) -> Bool {
-        guard bytes.count <= pending.count else { return false }
-        lock.lock()
-        pending.withUnsafeMutableBytes { target in
-            if let base = bytes.baseAddress, bytes.count > 0 { target.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
-        }
-        pendingLength = bytes.count
-        pendingGeneration = generation
-        lock.signal()
-        lock.unlock()
-        return true
+        guard bytes.count <= capacity else { return false }
+        let queued = pending.withLockIfAvailable { p -> Bool in
+            p.bytes.withUnsafeMutableBytes { target in
+                if let base = bytes.baseAddress, bytes.count > 0 { target.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
+            }
+            p.length = bytes.count
+            p.generation = generation
+            return true
+        } ?? false
+        if queued { wake.signal() }
+        return queued
     }
 
     private func write() {
-        var buffer = [UInt8](repeating: 0, count: pending.count)
+        var buffer = [UInt8](repeating: 0, count: capacity)
         while true {
-            lock.lock()
-            while pendingGeneration == nil && !stopping { lock.wait() }
-            guard let generation = pendingGeneration else { lock.unlock(); return }
-            let length = pendingLength
-            buffer.withUnsafeMutableBytes { target in pending.withUnsafeBytes { target.copyMemory(from: $0) } }
-            pendingGeneration = nil
-            lock.unlock()
-            let saved = buffer.withUnsafeBytes { bytes -> Bool in
-                do throws(PlatformError) {
-                    try store.save(UnsafeRawBufferPointer(rebasing: bytes[0..<length]), generation: generation)
-                    return true
-                } catch {
-                    return false
+            if !stopping.load(ordering: .acquiring) { wake.wait() }
+            let taken: (generation: UInt64, length: Int)? = pending.withLock { p in
+                guard let generation = p.generation else { return nil }
+                buffer.withUnsafeMutableBytes { target in p.bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
+                p.generation = nil
+                return (generation, p.length)
+            }
+            if let taken {
+                // A failed save leaves the previous generation committed; the next one tries again.
+                _ = buffer.withUnsafeBytes { bytes -> Bool in
+                    do throws(PlatformError) {
+                        try store.save(UnsafeRawBufferPointer(rebasing: bytes[0..<taken.length]), generation: taken.generation)
+                        return true
+                    } catch {
+                        return false
+                    }
                 }
             }
-            if saved { committed = generation } else { failures += 1 }
+            if stopping.load(ordering: .acquiring) && taken == nil { break }
         }
+        finished.signal()
     }
 
     /// Writes what is queued and stops the writer (the process ends normally).
     func close() {
-        lock.lock()
-        stopping = true
-        lock.signal()
-        lock.unlock()
-        while writer?.isFinished == false { usleep(1_000) }
+        stopping.store(true, ordering: .releasing)
+        wake.signal()
+        finished.wait()
     }
 
     func load(into buffer: UnsafeMutableRawBufferPointer) -> (generation: UInt64, length: Int)? {
@@ -444,7 +449,7 @@ final class DemoNodeHost<App: NodeApplication> {
             self.flushSamples()
         }
         executive.onRestart = { [unowned self] now in self.app.restarted(at: now) }
-        app.restarted(at: executive.controller.clock.clusterTime(at: .zero))  // a fresh process: restore from stable storage
+        app.restarted(at: .zero)  // a fresh process, not yet synchronized: restore from stable storage
     }
 
     /// Appends samples not yet written (binary PlantSample records).

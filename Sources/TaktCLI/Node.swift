@@ -118,14 +118,14 @@ enum NodeCommand {
         if let app = arguments.value("--app") {
             guard app == "demo" else { return usage("--app takes 'demo', not '\(app)'") }
             guard let seed = UInt64(arguments.value("--seed") ?? "1") else { return usage("--seed takes a whole number") }
-            var profile = DemoProfile()
-            profile.corruptAt = nil
-            profile.leakAt = nil
-            for (option, set) in [("--demo-corrupt-at", { (t: Double) in profile.corruptAt = t }), ("--demo-leak-at", { (t: Double) in profile.leakAt = t })] {
-                guard let text = arguments.value(option) else { continue }
-                guard let t = Double(text), t.isFinite, t >= 0 else { return usage("\(option) takes seconds, e.g. 15") }
-                set(t)
+            for option in ["--demo-corrupt-at", "--demo-leak-at"] {
+                if let text = arguments.value(option), !(Double(text).map { $0.isFinite && $0 >= 0 } ?? false) {
+                    return usage("\(option) takes seconds, e.g. 15")
+                }
             }
+            var profile = DemoProfile()
+            profile.corruptAt = arguments.value("--demo-corrupt-at").flatMap(Double.init)
+            profile.leakAt = arguments.value("--demo-leak-at").flatMap(Double.init)
             do throws(DemoLayout.Problem) {
                 application = DemoNodeSetup(layout: try DemoLayout(schedule: schedule), directory: arguments.value("--app-dir") ?? ".takt-demo",
                                             seed: seed, profile: profile)

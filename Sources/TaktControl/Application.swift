@@ -25,8 +25,8 @@ import TaktTime
 
 /// The interface between a driver (the real executive or the simulator) and an application.
 public protocol NodeApplication {
-    /// The node's own slot (round, slot) begins: write this node's message values now
-    /// (`controller.write(message:_:)`); they go out in this frame.
+    /// The node's own slot (round, slot) begins at `now` (its nominal start in cluster time): write
+    /// this node's message values now (`controller.write(message:_:)`); they go out in this frame.
     mutating func transmitting(round: UInt64, slot: Int, at now: ClusterInstant, controller: inout NodeController)
     /// An atomic-broadcast instance reached its delivery instant `instant` (cluster time: the last
     /// copy's slot end + Π, the same at every node; the call comes at or just after it).
@@ -194,7 +194,6 @@ public struct ControlNode<Tasks: ControlTasks>: NodeApplication {
     private var releaseAt: [Int64]
     private var mode: Int
     private let roundNs: Int64
-    private let cycleNs: Int64
     private var active = false
     private var membership: MembershipVector
     /// Take a consistent cut (ControlTasks.roundBoundary) at every round boundary that is a
@@ -223,7 +222,6 @@ public struct ControlNode<Tasks: ControlTasks>: NodeApplication {
         releaseAt = [Int64](repeating: .max, count: table.map(\.count).max() ?? 0)
         mode = schedule.initialMode
         roundNs = schedule.cluster.round.nanoseconds
-        cycleNs = schedule.cluster.cycle.nanoseconds
         membership = MembershipVector(capacity: schedule.nodes.count)
     }
 

@@ -181,6 +181,9 @@ public struct PlantTasks: ControlTasks {
     public private(set) var missingVotes = 0
     public private(set) var noMajority = 0
     private var ballot = Ballot<Double>(replicas: 3)
+    /// The last reading sampled (logged with the next actuation), and whether any vote succeeded yet.
+    private var lastMeasured = 0.0
+    private var voted = false
 
     public init(layout: DemoLayout, profile: DemoProfile, seed: UInt64, logCapacity: Int) {
         self.layout = layout
@@ -247,12 +250,6 @@ public struct PlantTasks: ControlTasks {
         }
     }
 
-    private var lastMeasured = 0.0
-    private var voted = false
-
-    public mutating func restarted(at now: ClusterInstant, images: inout MessageImages) {
-        // The plant node is the process interface; its restart is not part of the demo.
-    }
 }
 
 /// One controller replica's tasks: the PI step with state agreement and checkpoints.

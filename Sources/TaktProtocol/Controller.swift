@@ -569,32 +569,22 @@ public struct NodeController {
     }
 
     /// The next slot of another node after `slot` (wrapping into the next round).
-    private func foreignSlot(after slot: Int) -> Int? {
-        let senders = table.slotSenders
-        var s = slot + 1
-        while s < senders.count {
-            if senders[s] != configuration.node { return s }
-            s += 1
-        }
-        s = 0  // the next round's first slot of another node (a loop: a closure may allocate in debug builds)
-        while s < senders.count {
-            if senders[s] != configuration.node { return s }
-            s += 1
-        }
-        return nil
-    }
+    private func foreignSlot(after slot: Int) -> Int? { foreignSlot(from: slot + 1) }
 
     /// The slot whose window is open: the cursor's slot, or the next slot of another node.
-    private func windowSlot() -> Int? {
+    private func windowSlot() -> Int? { foreignSlot(from: cursorAtRoundEnd ? 0 : cursorSlot) }
+
+    /// The first slot of another node at or after `start`, else the next round's first one.
+    /// (Loops, not `firstIndex`: a closure may allocate in debug builds.)
+    private func foreignSlot(from start: Int) -> Int? {
         let senders = table.slotSenders
-        if cursorAtRoundEnd { return senders.firstIndex { $0 != configuration.node } }  // the next round's
-        var s = cursorSlot
+        var s = start
         while s < senders.count {
             if senders[s] != configuration.node { return s }
             s += 1
         }
-        s = 0  // the next round's first slot of another node (a loop: a closure may allocate in debug builds)
-        while s < senders.count {
+        s = 0
+        while s < min(start, senders.count) {
             if senders[s] != configuration.node { return s }
             s += 1
         }

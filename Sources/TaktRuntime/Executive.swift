@@ -85,9 +85,9 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     /// delivery runs after it; one due at the instant of an action runs before it.
     public var nextApplicationRelease: (() -> ClusterInstant?)?
     public var onApplicationRelease: ((_ now: ClusterInstant) -> Void)?
-    /// Called at each round's end (after the controller's round end) and when the host restarts a
-    /// frozen controller (`restarted` true, with the new controller).
-    public var onRoundEnd: ((_ controller: NodeController, _ round: UInt64, _ now: ClusterInstant) -> Void)?
+    /// Called at each round's end, after the controller's round end (the controller is lent, not
+    /// copied), and when the host restarts a frozen controller.
+    public var onRoundEnd: ((_ controller: borrowing NodeController, _ round: UInt64, _ now: ClusterInstant) -> Void)?
     public var onRestart: ((_ now: ClusterInstant) -> Void)?
     /// Slots whose deliveries are due (at most a few: a slot is longer than 2Π), in order.
     private var pendingRounds: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -139,11 +139,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                     let late = time.wait(until: release)
                     drain()
                     if shouldStop() { return }
-                    if release - lastDeadline > .microseconds(1) {
-                        lateness.record(late)
-                        if late > roundLatenessMax { roundLatenessMax = late }
-                        lastDeadline = release
-                    }
+                    recordWakeUp(late, for: release)
                     onApplicationRelease?(clusterNow())
                     continue
                 }
@@ -168,24 +164,27 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
             drain()
             if shouldStop() { return }  // a stop request during the spin: do not act any more
             if isListeningOrStarting && controller.nextAction()?.action != action { continue }
-            // Dispatch lateness is how late the loop woke for an instant: an action due at the
-            // same instant as the previous one (within 1 us: a round's end and the next round's
-            // first slot, across the clock's correction) is a continuation, not a wake-up.
-            if deadline - lastDeadline > .microseconds(1) {
-                lateness.record(late)
-                if let log = latenessLog, latenessLogged < log.count {
-                    log[latenessLogged] = late.nanoseconds
-                    latenessLogged += 1
-                }
-                if late > roundLatenessMax { roundLatenessMax = late }
-                lastDeadline = deadline
-            }
+            recordWakeUp(late, for: deadline)
             perform(action, planned: at)
             // Overrun: the action ended after the next one was due (the loop fell behind).
             if let next = controller.nextAction(), oscillator.host(atLocal: next.at) < time.now(), next.at > at {
                 counters.overruns &+= 1
             }
         }
+    }
+
+    /// Dispatch lateness is how late the loop woke for an instant (an action's or a task
+    /// release's): one due at the same instant as the previous one (within 1 us: a round's end and
+    /// the next round's first slot, across the clock's correction) is a continuation, not a wake-up.
+    private mutating func recordWakeUp(_ late: Interval, for deadline: LocalInstant) {
+        guard deadline - lastDeadline > .microseconds(1) else { return }
+        lateness.record(late)
+        if let log = latenessLog, latenessLogged < log.count {
+            log[latenessLogged] = late.nanoseconds
+            latenessLogged += 1
+        }
+        if late > roundLatenessMax { roundLatenessMax = late }
+        lastDeadline = deadline
     }
 
     /// The node's cluster time now.

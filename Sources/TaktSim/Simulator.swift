@@ -177,7 +177,8 @@ public struct SimulationReport: Sendable {
 /// NodeApplication, through an adapter). The simulator calls it at the instants the real executive
 /// does: just before a node's frame is built, at each atomic-broadcast delivery instant, at each
 /// round's end, and when a node loses or regains power. `now` is the node's own cluster time;
-/// for a delivery it is the delivery instant (slot end + Π), the same at every node.
+/// for a transmission it is the slot's start, for a delivery the delivery instant (slot end + Π),
+/// both the same at every node.
 /// With an application attached, message values are the application's: the pattern values and
 /// their integrity check are off (the application checks its own values end to end); every other
 /// checker runs as usual.
@@ -694,8 +695,9 @@ struct SimulationRun {
         var sendTime = now + lateness
         let measured = oscillators[node].local(atTrueTime: sendTime) - planned
         if let application {
-            let clusterNow = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now))
-            application.transmitting(node: node, round: round, slot: slot, at: clusterNow, controller: &controllers[node])
+            // `now` for the application: the slot's start, as the executive gives it.
+            let start = controllers[node].slotStart(round: round, slot: slot)
+            application.transmitting(node: node, round: round, slot: slot, at: start, controller: &controllers[node])
         } else {
             let plan = plans[controllers[node].cState.mode]
             for m in sentMessages[node] {

@@ -89,7 +89,7 @@ struct ClusterCommandTests {
         try p.run()
         // Garbage on the group's port while the cluster runs: random bytes, truncated headers, a
         // frame-sized datagram with the right version byte but a wrong CRC.
-        var medium = try MulticastMedium(MulticastConfiguration(group: try SocketAddress(parsing: "239.255.84.2:\(port)"),
+        let medium = try MulticastMedium(MulticastConfiguration(group: try SocketAddress(parsing: "239.255.84.2:\(port)"),
                                                                 interface: .name("lo"), timeToLive: 1, loopback: true, kernelTimestamps: false))
         defer { medium.close() }
         usleep(1_500_000)
