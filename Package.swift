@@ -37,18 +37,20 @@ let package = Package(
         // libFuzzer target for the frame decoder; built normally it replays files, or writes seeds.
         .executableTarget(name: "takt-fuzz-frame", dependencies: ["TaktProtocol", "CTaktFuzzSupport"], path: "Tools/fuzz-frame"),
         .target(name: "CTaktFuzzSupport", path: "Tools/fuzz-support"),
-        .testTarget(name: "TaktTimeTests", dependencies: ["TaktTime"]),
-        .testTarget(name: "TaktScheduleTests", dependencies: ["TaktSchedule", "TaktTime"]),
-        .testTarget(name: "TaktProtocolTests", dependencies: ["TaktProtocol", "TaktSchedule", "TaktTime"]),
-        .testTarget(name: "TaktSimTests", dependencies: ["TaktSim", "TaktTime"]),
+        // Test-only: the host gate (real-cluster tests run alone; CPU-heavy suites share the host).
+        .target(name: "TaktTestSupport", path: "Tests/TaktTestSupport"),
+        .testTarget(name: "TaktTimeTests", dependencies: ["TaktTestSupport", "TaktTime"]),
+        .testTarget(name: "TaktScheduleTests", dependencies: ["TaktTestSupport", "TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktProtocolTests", dependencies: ["TaktTestSupport", "TaktProtocol", "TaktSchedule", "TaktTime"]),
+        .testTarget(name: "TaktSimTests", dependencies: ["TaktTestSupport", "TaktSim", "TaktTime"]),
         // Test-only: counts heap allocations per thread, to prove the per-round path allocates nothing.
         .target(name: "CTaktAllocationCounter", path: "Tests/CTaktAllocationCounter"),
-        .testTarget(name: "TaktAllocationTests", dependencies: ["CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform", "TaktRuntime"]),
-        .testTarget(name: "TaktPlatformTests", dependencies: ["TaktPlatform", "TaktTime"]),
-        .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
-        .testTarget(name: "TaktControlTests", dependencies: ["TaktControl", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
-        .testTarget(name: "TaktDemoTests", dependencies: ["TaktDemo", "TaktControl", "TaktSim", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
-        .testTarget(name: "TaktCLITests", dependencies: ["TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform"]),
+        .testTarget(name: "TaktAllocationTests", dependencies: ["TaktTestSupport", "CTaktAllocationCounter", "TaktProtocol", "TaktSchedule", "TaktTime", "TaktPlatform", "TaktRuntime"]),
+        .testTarget(name: "TaktPlatformTests", dependencies: ["TaktTestSupport", "TaktPlatform", "TaktTime"]),
+        .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktTestSupport", "TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
+        .testTarget(name: "TaktControlTests", dependencies: ["TaktTestSupport", "TaktControl", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
+        .testTarget(name: "TaktDemoTests", dependencies: ["TaktTestSupport", "TaktDemo", "TaktControl", "TaktSim", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
+        .testTarget(name: "TaktCLITests", dependencies: ["TaktTestSupport", "TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,11 +5,12 @@
 import CTaktAllocationCounter
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktProtocol
 import TaktSchedule
 import TaktTime
 
-@Suite("Allocation budget")
+@Suite("Allocation budget", .hostShared)
 struct AllocationTests {
     @Test func theCounterCountsAllocations() {
         let before = takt_allocations_on_this_thread()

@@ -7,9 +7,10 @@
 import CTaktAllocationCounter
 import Glibc
 import Testing
+import TaktTestSupport
 import TaktPlatform
 
-@Suite("Allocation budget: checkpoint save")
+@Suite("Allocation budget: checkpoint save", .hostShared)
 struct CheckpointAllocationTests {
     @Test func saveAllocatesNothing() throws {
         var template = Array("/tmp/takt-checkpoint-alloc-XXXXXX".utf8CString)

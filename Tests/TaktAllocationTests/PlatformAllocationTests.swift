@@ -9,10 +9,11 @@
 
 import CTaktAllocationCounter
 import Testing
+import TaktTestSupport
 @testable import TaktPlatform
 import TaktTime
 
-@Suite("Allocation budget: platform")
+@Suite("Allocation budget: platform", .hostShared)
 struct PlatformAllocationTests {
     @Test func clockWaiterAndHistogramAllocateNothing() throws {
         var histogram = try LatencyHistogram(bucketWidth: .nanoseconds(10), bucketCount: 10_000)

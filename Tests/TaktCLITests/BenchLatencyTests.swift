@@ -1,16 +1,17 @@
 // `takt bench latency`: bad input refused before any process starts (in-process), the analysis
 // and its text and JSON on known inputs, and one short real run on loopback.takt (a test of the
-// serialized real-cluster suite, so it never overlaps another cluster of this test run).
+// real-cluster suite: it runs alone on this host, see TaktTestSupport's HostGate).
 
 import Foundation
 import Glibc
 import Testing
+import TaktTestSupport
 @testable import TaktCLI
 import TaktRuntime
 import TaktSchedule
 import TaktTime
 
-@Suite("takt bench latency")
+@Suite("takt bench latency", .hostShared)
 struct BenchLatencyTests {
     let schedule = packageRoot + "/Schedules/loopback.takt"
 
@@ -160,31 +161,12 @@ struct BenchLatencyTests {
     }
 }
 
-/// Waits (up to 30 s) until the other tests of this process — suites run in parallel, as threads of
-/// one process — use less than a quarter of a CPU: a cluster started while they keep both cores
-/// busy spends its first seconds with nodes stalled and measures little.
-func waitUntilThisProcessIsQuiet() {
-    func cpuTicks() -> Int? {
-        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")  // fields 3…: state, ppid, …
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }  // utime, stime
-        return user + system
-    }
-    let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-    let limit = Date().addingTimeInterval(30)
-    while Date() < limit, let before = cpuTicks() {
-        usleep(500_000)
-        guard let after = cpuTicks(), Double(after - before) / ticksPerSecond > 0.125 else { return }
-    }
-}
-
 extension ClusterCommandTests {
     /// A real cluster for 4 s (about 400 rounds), measured by `takt bench latency`. Exit 1 is
     /// allowed — a host stall makes a delivery late, which is the benchmark's finding, not a bug —
     /// but every message is measured at every receiver, no latency is impossible (earlier than
     /// Δ − Π − A), and the median of every pair lies in the allowed window. A run that measured
-    /// too little (the host was too busy for the cluster to form: other clusters, other builds) is
+    /// too little (the host was too busy for the cluster to form: another build, the VM's neighbours) is
     /// repeated, up to three runs, as NamespaceTests does.
     @Test func benchLatencyMeasuresEveryMessageAtEveryReceiver() throws {
         let json = temporaryFile("latency.json", ""), svg = temporaryFile("latency.svg", "")
@@ -194,9 +176,6 @@ extension ClusterCommandTests {
         }
         var status: Int32 = 0, out = "", err = "", report: [String: Any] = [:]
         for attempt in 1...3 {
-            waitUntilThisProcessIsQuiet()
-            let patience = Date().addingTimeInterval(45)
-            while NetworkNamespaces.otherClusterProcesses() > 0 && Date() < patience { usleep(200_000) }
             (status, out, err) = try taktProcess(["bench", "latency", schedule, "--duration", "4s", "--spin", "10us",
                                                   "--port", "\(port)", "--json", json, "--svg", svg])
             report = (try? jsonObject(String(decoding: FileManager.default.contents(atPath: json) ?? Data(), as: UTF8.self))) ?? [:]

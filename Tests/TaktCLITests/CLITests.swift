@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktCLI
 import TaktSchedule
 
@@ -30,7 +31,7 @@ func temporaryFile(_ name: String, _ contents: String) -> String {
 
 let shippedSchedules = ["minimal.takt", "tmr.takt", "multirate.takt", "modes.takt", "large64.takt", "loopback.takt", "demo.takt"]
 
-@Suite("takt command line")
+@Suite("takt command line", .hostShared)
 struct CLITests {
     @Test("every shipped schedule passes takt check with no diagnostics", arguments: shippedSchedules)
     func shippedSchedulesAreValid(_ name: String) {

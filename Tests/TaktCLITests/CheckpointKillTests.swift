@@ -12,10 +12,11 @@
 import Foundation
 import Glibc
 import Testing
+import TaktTestSupport
 import TaktCLI
 import TaktPlatform
 
-@Suite("Checkpoint store under kill -9 (real child processes)", .serialized)
+@Suite("Checkpoint store under kill -9 (real child processes)", .serialized, .hostExclusive)
 struct CheckpointKillTests {
     static let capacity = 65_536
 

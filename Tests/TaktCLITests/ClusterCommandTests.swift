@@ -7,6 +7,7 @@
 import Foundation
 import Glibc
 import Testing
+import TaktTestSupport
 import TaktPlatform
 import TaktTime
 
@@ -40,7 +41,7 @@ func jsonObject(_ text: String) throws -> [String: Any] {
 /// A port no other test of this run uses.
 func testPort(_ k: Int) -> Int { 30_000 + Int(getpid() % 5_000) * 4 + k }
 
-@Suite("takt node and takt cluster (real processes)", .serialized)
+@Suite("takt node and takt cluster (real processes)", .serialized, .hostExclusive)
 struct ClusterCommandTests {
     let schedule = packageRoot + "/Schedules/loopback.takt"
 
@@ -158,7 +159,7 @@ struct ClusterCommandTests {
     }
 }
 
-@Suite("takt bench jitter", .serialized)
+@Suite("takt bench jitter", .serialized, .hostExclusive)
 struct BenchJitterCommandTests {
     @Test func measuresTheExecutivesWakeUpsAndWritesCyclictestShapedJSON() throws {
         let path = temporaryFile("jitter.json", "")
@@ -187,7 +188,7 @@ struct BenchJitterCommandTests {
 
 @testable import TaktCLI
 
-@Suite("Latency statistics")
+@Suite("Latency statistics", .hostShared)
 struct LatencyStatisticsTests {
     @Test func percentilesOfKnownInputsAreNearestRank() {
         let samples = (1...1_000).map { Interval(nanoseconds: Int64($0)) }  // 1 … 1000 ns

@@ -3,8 +3,9 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 
-@Suite("takt demo --simulated")
+@Suite("takt demo --simulated", .hostShared)
 struct DemoCommandTests {
     @Test func theSimulatedDemoReportsJSONAndAPlotAndTheSameSeedGivesTheSameReport() throws {
         let svg = temporaryFile("demo.svg", "")
@@ -51,7 +52,6 @@ extension ClusterCommandTests {
     /// the sensor corruption: 13 s of control), every checked guarantee held, the restarted
     /// replica restored its checkpoint and counted again.
     @Test func theDemoOverRealProcessesMasksAKilledControllerAndReintegratesIt() throws {
-        waitUntilThisProcessIsQuiet()
         let (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"])
         #expect(status == 0, "\(err)")
         let report = try jsonObject(out)

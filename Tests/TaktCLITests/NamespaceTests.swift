@@ -8,6 +8,7 @@
 import Foundation
 import Glibc
 import Testing
+import TaktTestSupport
 
 /// Whether Tools/netns-cluster.sh can run here, probed once: the reason it cannot, or nil.
 enum NetworkNamespaces {
@@ -61,25 +62,13 @@ enum NetworkNamespaces {
         return true
     }
 
-    /// Other `takt node` or `takt cluster` processes on this host (from /proc/*/cmdline): the
-    /// cluster tests of this module run in parallel with this one, and two clusters of four
-    /// processes on two cores stall each other's nodes.
-    static func otherClusterProcesses() -> Int {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { Int($0) != nil }.filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count > 1 && arguments[0].hasSuffix("takt") && (arguments[1] == "node" || arguments[1] == "cluster")
-        }.count
-    }
-
     /// The names of this host's network namespaces.
     static func namespaces() -> [String] {
         run(["ip", "netns", "list"]).output.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
     }
 }
 
-@Suite("Tools/netns-cluster.sh: a cluster across network namespaces", .serialized)
+@Suite("Tools/netns-cluster.sh: a cluster across network namespaces", .serialized, .hostExclusive)
 struct NamespaceTests {
     let schedule = packageRoot + "/Schedules/loopback.takt"
 
@@ -97,14 +86,11 @@ struct NamespaceTests {
         }
         // A node stalled by this host in the run's last round ends it outside the membership, and
         // a shared two-core VM (a parallel test, a fuzzer) stalls a debug-built node now and then:
-        // up to three runs, each failed one printed, the last one judged. Under ~30 s alone; up to
-        // 45 s more while the cluster tests of this module run alongside.
+        // up to three runs, each failed one printed, the last one judged. Under ~30 s; no other
+        // test of this process runs beside it (HostGate).
         var run: (status: Int32, pid: Int32, output: Data, errors: String)
         var pids: [Int32] = []
-        let patience = Date().addingTimeInterval(45)
         repeat {
-            // Let another cluster of this test run finish first (for up to 45 s in all).
-            while NetworkNamespaces.otherClusterProcesses() > 0 && Date() < patience { usleep(200_000) }
             run = try runScript([schedule, "--duration", "6s", "--json"] + netem + ["--", "--spin", "10us"])
             pids.append(run.pid)
             print(run.errors, terminator: "")

@@ -6,6 +6,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import TaktTestSupport
 @testable import TaktCLI
 import TaktSchedule
 
@@ -81,7 +82,7 @@ func expectedReleaseCount(_ schedule: Schedule, mode m: Int) -> Int {
     return total
 }
 
-@Suite("takt plot")
+@Suite("takt plot", .hostShared)
 struct PlotTests {
     @Test func tmrPlotIsWellFormedAndShowsEveryLaneSlotTaskAndFlow() throws {
         let out = temporaryFile("tmr.svg", "")

@@ -2,9 +2,10 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktCLI
 
-@Suite("takt sim")
+@Suite("takt sim", .hostShared)
 struct SimCommandTests {
     func json(_ out: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
@@ -54,7 +55,7 @@ struct SimCommandTests {
     }
 }
 
-@Suite("takt sim --scenario")
+@Suite("takt sim --scenario", .hostShared)
 struct SimScenarioCommandTests {
     @Test func scenarioFileDrivesTheRunAndBadOnesExitTwo() {
         let schedule = packageRoot + "/Schedules/tmr.takt"
@@ -70,7 +71,7 @@ struct SimScenarioCommandTests {
     }
 }
 
-@Suite("takt sim --trace")
+@Suite("takt sim --trace", .hostShared)
 struct SimTraceCommandTests {
     @Test func traceIsTraceEventJSONAndDeterministic() throws {
         let schedule = packageRoot + "/Schedules/tmr.takt"

@@ -4,11 +4,12 @@
 
 import CTaktAllocationCounter
 import Testing
+import TaktTestSupport
 import TaktControl
 import TaktProtocol
 import TaktTime
 
-@Suite("Control allocation budget")
+@Suite("Control allocation budget", .hostShared)
 struct ControlAllocationTests {
     static let iterations = 10_000
 

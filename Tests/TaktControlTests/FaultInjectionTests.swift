@@ -24,10 +24,11 @@
 //                      value, or not finite, is flagged dissenting or missing.
 
 import Testing
+import TaktTestSupport
 import TaktControl
 import TaktTime
 
-@Suite("Fault injection: bit flips in one replica")
+@Suite("Fault injection: bit flips in one replica", .hostShared)
 struct FaultInjectionTests {
     static let replicas = 3
     static let validity = Interval.milliseconds(15)

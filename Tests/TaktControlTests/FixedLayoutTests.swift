@@ -3,10 +3,11 @@
 // themselves (the canonical-encoding property exact voting relies on), and bitwise equality.
 
 import Testing
+import TaktTestSupport
 import TaktControl
 import TaktTime
 
-@Suite("Fixed layouts")
+@Suite("Fixed layouts", .hostShared)
 struct FixedLayoutTests {
     /// Checks `values` round-trip: stored bytes decode to a value that equals the original
     /// (`same`) and stores the same bytes; `store` writes exactly byteCount bytes.

@@ -3,10 +3,11 @@
 // agreement of every node, and the group's preconditions.
 
 import Testing
+import TaktTestSupport
 import TaktControl
 import TaktProtocol
 
-@Suite("Shadow groups")
+@Suite("Shadow groups", .hostShared)
 struct ReplicationTests {
     @Test func theFirstMemberInPriorityOrderActs() {
         let group = ShadowGroup(replicas: [2, 0, 3])

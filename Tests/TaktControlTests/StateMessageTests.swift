@@ -2,10 +2,11 @@
 // rejection rules, and the event counter that turns events into state.
 
 import Testing
+import TaktTestSupport
 import TaktControl
 import TaktTime
 
-@Suite("State messages")
+@Suite("State messages", .hostShared)
 struct StateMessageTests {
     let t = ClusterInstant(nanoseconds: 1_000_000)
 

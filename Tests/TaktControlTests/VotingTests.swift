@@ -3,6 +3,7 @@
 // numbers, and the ballot's own behaviour and preconditions.
 
 import Testing
+import TaktTestSupport
 import TaktControl
 
 /// A value without a fixed layout: exact voting on it uses `==`.
@@ -10,7 +11,7 @@ struct Opaque: Equatable {
     var x: Double
 }
 
-@Suite("Voting")
+@Suite("Voting", .hostShared)
 struct VotingTests {
     /// Calls `body` with every ballot of `n` replicas whose votes are drawn from `choices` (nil = no vote).
     func forEveryBallot<Value>(replicas n: Int, choices: [Value?], _ body: (Ballot<Value>) -> Void) {

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import CTaktAllocationCounter
 import TaktControl
 import TaktDemo
@@ -20,7 +21,7 @@ func loadSchedule(_ name: String) throws -> (Schedule, DerivedResults) {
     return (try #require(result.schedule), try #require(result.derived))
 }
 
-@Suite("The replicated control demo, simulated")
+@Suite("The replicated control demo, simulated", .hostShared)
 struct DemoSimulationTests {
     @Test func theSameSeedGivesTheSameReportAndAnotherSeedAnother() throws {
         let (schedule, derived) = try loadSchedule("demo.takt")
@@ -101,7 +102,7 @@ struct DemoSimulationTests {
     }
 }
 
-@Suite("TaktControl on one node: activations and allocations")
+@Suite("TaktControl on one node: activations and allocations", .hostShared)
 struct ControlNodeTests {
     /// Issue #6: tasks are plain Swift values, activated without closures or existentials, and
     /// nothing is allocated per activation — here a controller replica for 2,000 rounds: its
@@ -235,7 +236,7 @@ final class CounterApplications: SimulatedApplication {
     func released(node: Int, at now: ClusterInstant) { nodes[node].released(at: now) }
 }
 
-@Suite("Consistent cuts at round boundaries")
+@Suite("Consistent cuts at round boundaries", .hostShared)
 struct ConsistentCutTests {
     /// Issue #6 point 5: every node saves its state at the same round boundary; nothing a node
     /// had received at the cut was sent after it (no orphan messages), and the instances in flight
@@ -308,7 +309,7 @@ final class ModeApplications: SimulatedApplication {
     func released(node: Int, at now: ClusterInstant) { nodes[node].released(at: now) }
 }
 
-@Suite("Application-requested mode changes")
+@Suite("Application-requested mode changes", .hostShared)
 struct ApplicationModeChangeTests {
     /// Issue #6 point 3: a task asks for a mode change; every node switches its task table at the
     /// same cluster-cycle boundary, and from then on only the new mode's tasks run.

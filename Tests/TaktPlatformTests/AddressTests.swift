@@ -1,9 +1,10 @@
 // Address and interface parsing: good text parses, bad text gets a PlatformError with a reason.
 
 import Testing
+import TaktTestSupport
 @testable import TaktPlatform
 
-@Suite("Addresses and interfaces")
+@Suite("Addresses and interfaces", .hostShared)
 struct AddressTests {
     @Test func dottedQuadsAndPortsParse() throws {
         #expect(try IPv4Address(parsing: "239.1.2.3") == IPv4Address(239, 1, 2, 3))

@@ -10,6 +10,7 @@
 
 import Glibc
 import Testing
+import TaktTestSupport
 @testable import TaktPlatform
 
 /// A fresh directory under /tmp, removed (with everything in it) when released.
@@ -81,7 +82,7 @@ func storedGeneration(_ bytes: [UInt8]) -> UInt64 {
     (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[16 + $1]) << (8 * UInt64($1)) }
 }
 
-@Suite("Checkpoint store: stable storage")
+@Suite("Checkpoint store: stable storage", .hostShared)
 struct CheckpointTests {
     let capacity = 4_096
 

@@ -2,10 +2,11 @@
 // properties that hold on any machine, however loaded (no upper bounds on lateness are asserted).
 
 import Testing
+import TaktTestSupport
 @testable import TaktPlatform
 import TaktTime
 
-@Suite("Monotonic clock and absolute sleeps")
+@Suite("Monotonic clock and absolute sleeps", .hostShared)
 struct ClockTests {
     @Test func monotonicClockNeverDecreases() {
         var previous = MonotonicClock.now()
@@ -51,7 +52,7 @@ func remainingFaults(_ operation: FaultableOperation) -> Int {
     return taken.count
 }
 
-@Suite("Deadline waiter")
+@Suite("Deadline waiter", .hostShared)
 struct DeadlineWaiterTests {
     @Test(arguments: [Interval.zero, .microseconds(20), .microseconds(200)])
     func latenessIsNonNegativeAndMatchesAReadingTakenAfter(spin: Interval) throws {
@@ -113,7 +114,7 @@ struct DeadlineWaiterTests {
     }
 }
 
-@Suite("Realtime to monotonic conversion")
+@Suite("Realtime to monotonic conversion", .hostShared)
 struct RealtimeOffsetTests {
     @Test func theOffsetConvertsARealtimeReadingToTheMonotonicInstantBetweenTwoReadings() {
         var offset = RealtimeOffset(samples: 16)

@@ -1,10 +1,11 @@
 // The latency histogram against inputs whose percentiles are known exactly.
 
 import Testing
+import TaktTestSupport
 import TaktPlatform
 import TaktTime
 
-@Suite("Latency histogram")
+@Suite("Latency histogram", .hostShared)
 struct HistogramTests {
     @Test func oneNanosecondBucketsGiveExactPercentiles() throws {
         var histogram = try LatencyHistogram(bucketWidth: .nanoseconds(1), bucketCount: 1_000)

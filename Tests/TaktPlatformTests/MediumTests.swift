@@ -4,6 +4,7 @@
 // of the receive call, fallbacks, forced errors and configuration errors.
 
 import Testing
+import TaktTestSupport
 @testable import TaktPlatform
 import TaktTime
 
@@ -30,7 +31,7 @@ func send<M: Medium>(_ medium: inout M, _ bytes: [UInt8]) -> SendOutcome {
     bytes.withUnsafeBytes { medium.send($0) }
 }
 
-@Suite("Unicast fan-out medium")
+@Suite("Unicast fan-out medium", .hostShared)
 struct UnicastMediumTests {
     @Test func aFrameReachesEveryPeer() throws {
         var a = try loopbackUnicast(peers: [])
@@ -185,7 +186,7 @@ struct UnicastMediumTests {
     }
 }
 
-@Suite("Readiness and fake media")
+@Suite("Readiness and fake media", .hostShared)
 struct ReadinessTests {
     @Test func waitingForAQuietSocketTimesOutNoEarlierThanTheDeadline() throws {
         let quiet = try loopbackUnicast(peers: [])
@@ -247,7 +248,7 @@ struct ReadinessTests {
     }
 }
 
-@Suite("Multicast medium")
+@Suite("Multicast medium", .hostShared)
 struct MulticastMediumTests {
     /// A random administratively scoped group and port, so concurrent runs do not hear each other.
     static func randomGroup() -> SocketAddress {

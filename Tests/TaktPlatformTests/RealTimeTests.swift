@@ -4,10 +4,11 @@
 // the fault injector so the "not permitted" path is tested even when running as root.
 
 import Testing
+import TaktTestSupport
 @testable import TaktPlatform
 import TaktTime
 
-@Suite("Real-time set-up")
+@Suite("Real-time set-up", .hostShared)
 struct RealTimeTests {
     @Test func askingForNothingOnlyReportsTheEnvironment() {
         let report = RealTimeSetup.apply(.nothing)

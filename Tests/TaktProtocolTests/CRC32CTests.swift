@@ -2,6 +2,7 @@
 // bitwise reference; incremental feeding equals one-shot.
 
 import Testing
+import TaktTestSupport
 @testable import TaktProtocol
 
 /// The textbook bit-at-a-time CRC-32C, independent of the tables.
@@ -14,7 +15,7 @@ func referenceCRC32C(_ bytes: [UInt8]) -> UInt32 {
     return crc ^ 0xFFFF_FFFF
 }
 
-@Suite("CRC-32C")
+@Suite("CRC-32C", .hostShared)
 struct CRC32CTests {
     @Test func publishedVectors() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)

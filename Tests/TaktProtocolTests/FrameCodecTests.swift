@@ -2,11 +2,12 @@
 // bit flips and truncations, garbage that must never trap, and the pinned byte layout.
 
 import Testing
+import TaktTestSupport
 import TaktProtocol
 import TaktSchedule
 import TaktTime
 
-@Suite("Frame codec")
+@Suite("Frame codec", .hostShared)
 struct FrameCodecTests {
     // MARK: Round trips
 

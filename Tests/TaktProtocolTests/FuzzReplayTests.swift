@@ -3,9 +3,10 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktProtocol
 
-@Suite("Frame fuzzer corpus")
+@Suite("Frame fuzzer corpus", .hostShared)
 struct FuzzReplayTests {
     static let codec = FrameCodec(nodeCount: 12, slotCountPerMode: [4, 2], maximumPayloadBytes: 64)
     static let cState = CState(scheduleIdentity: 0x0123_4567_89AB_CDEF, mode: 0, round: 1_000, slot: 2,

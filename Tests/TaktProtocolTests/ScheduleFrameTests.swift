@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktProtocol
 import TaktSchedule
 import TaktTime
@@ -19,7 +20,7 @@ func shippedSchedules() throws -> [(name: String, text: String, schedule: Schedu
     }
 }
 
-@Suite("Frames of the shipped schedules")
+@Suite("Frames of the shipped schedules", .hostShared)
 struct ScheduleFrameTests {
     @Test func frameSizeEqualsFrameLayoutForEverySlot() throws {
         let schedules = try shippedSchedules()
@@ -63,7 +64,7 @@ struct ScheduleFrameTests {
     }
 }
 
-@Suite("Schedule identity")
+@Suite("Schedule identity", .hostShared)
 struct ScheduleIdentityTests {
     @Test func fnv1a64Vectors() {
         #expect(ScheduleIdentity.fnv1a64([UInt8]()) == 0xCBF2_9CE4_8422_2325)

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktPlatform
 import TaktProtocol
 import TaktRuntime
@@ -73,7 +74,7 @@ final class DeliveryLog {
     var entries: [(node: Int, message: Int, instance: UInt64, host: Int64, valueOK: Bool)] = []
 }
 
-@Suite("Executive")
+@Suite("Executive", .hostShared)
 struct ExecutiveTests {
     @Test func deliversEveryInstanceAtOneInstantWithTheWrittenValue() throws {
         let (schedule, derived) = try loadSchedule("minimal.takt")
@@ -160,7 +161,7 @@ struct ExecutiveTests {
 
 import CTaktAllocationCounter
 
-@Suite("Executive allocation budget")
+@Suite("Executive allocation budget", .hostShared)
 struct ExecutiveAllocationTests {
     /// The executive's loop — wait, drain the medium, act, write a record — allocates nothing per
     /// round: 200 rounds of four nodes after warm-up, counted by the malloc interposer on this thread.

@@ -5,6 +5,7 @@
 
 import CTaktAllocationCounter
 import Testing
+import TaktTestSupport
 import TaktPlatform
 import TaktProtocol
 import TaktRuntime
@@ -32,7 +33,7 @@ final class RecordStore {
     }
 }
 
-@Suite("Latency probe")
+@Suite("Latency probe", .hostShared)
 struct LatencyProbeTests {
     @Test func everyDestinationMeasuresEveryMessageWithinDeltaAndTheLoopAllocatesNothing() throws {
         let (schedule, derived) = try loadSchedule("minimal.takt")

@@ -1,10 +1,11 @@
 // The virtual oscillator: exact inverse, drift and offset as injected; the node record round-trips.
 
 import Testing
+import TaktTestSupport
 import TaktRuntime
 import TaktTime
 
-@Suite("Virtual oscillator and node records")
+@Suite("Virtual oscillator and node records", .hostShared)
 struct VirtualOscillatorTests {
     @Test func hostOfLocalIsTheEarliestInstantReachingIt() {
         for ppb: Int64 in [-100_000, -1, 0, 7, 100_000, 5_000_000] {

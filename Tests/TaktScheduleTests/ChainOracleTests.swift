@@ -3,10 +3,11 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktSchedule
 import TaktTime
 
-@Suite("Chains and multi-error reporting")
+@Suite("Chains and multi-error reporting", .hostShared)
 struct ChainOracleTests {
     struct StageTask { var node: String; var period: Int; var offset: Int; var wcet: Int }  // in ticks of 250 us
 

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktSchedule
 
 let scheduleDirectory: String = {
@@ -17,7 +18,7 @@ func shippedScheduleTexts() throws -> [(String, String)] {
     return try names.map { ($0, try String(contentsOfFile: dir + "/" + $0, encoding: .utf8)) }
 }
 
-@Suite("Malformed input never traps")
+@Suite("Malformed input never traps", .hostShared)
 struct MalformedInputTests {
     @Test func emptyAndWhitespaceFiles() {
         for text in ["", " ", "\n\n\n", "# only a comment\n", "\t\r\n"] {

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktSchedule
 import TaktTime
 
@@ -42,7 +43,7 @@ node d
 func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
 
-@Suite("Brute-force oracles for the timing checks")
+@Suite("Brute-force oracles for the timing checks", .hostShared)
 struct OracleTests {
     /// Task overlap (E604): tiny task sets on one node, all in units of 250 us.
     @Test func taskOverlapAgreesWithEnumeration() {
@@ -120,7 +121,7 @@ struct OracleTests {
             let pOffset = rng.int(0...(pPeriod - 1)), qOffset = rng.int(0...(qPeriod - 1))
             let pWcet = rng.int(1...2)
             guard (copies - 1) < periodRounds else { continue }
-            var text = oracleCluster + """
+            let text = oracleCluster + """
             slot sa { sender = a; offset = 0 us; length = 250 us }
             slot sb { sender = b; offset = 250 us; length = 250 us }
             slot sc { sender = c; offset = 500 us; length = 250 us }

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktSchedule
 
 let baseSchedule = """
@@ -191,7 +192,7 @@ let ruleFixtures: [RuleFixture] = [
     RuleFixture(code: .modeUnreachable, base: modeSchedule, failing: [("  transitions = y\n", ""), ("mode y", "mode ‸y")]),
 ]
 
-@Suite("Validation rules: failing and passing fixtures")
+@Suite("Validation rules: failing and passing fixtures", .hostShared)
 struct RuleFixtureTests {
     @Test("the base fixtures are valid and free of warnings")
     func basesAreClean() {

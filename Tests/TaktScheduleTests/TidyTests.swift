@@ -2,8 +2,9 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 
-@Suite("Tidy: banned imports and APIs in the core modules")
+@Suite("Tidy: banned imports and APIs in the core modules", .hostShared)
 struct TidyTests {
     static let coreModules = ["TaktTime", "TaktSchedule", "TaktProtocol", "TaktSim", "TaktControl"]
     static let banned = [
@@ -32,5 +33,26 @@ struct TidyTests {
         let text = try String(contentsOfFile: scheduleDirectory + "/Package.swift", encoding: .utf8)
         #expect(!text.contains(".package("))
         #expect(!text.contains("unsafeFlags"))
+    }
+
+    /// Every suite says how it shares this host (TaktTestSupport/HostGate): `.hostExclusive` for
+    /// one that runs real clusters or child processes on deadlines, `.hostShared` for the rest, so
+    /// no suite added later runs beside a real cluster by accident; and no test lies outside a suite.
+    @Test func everySuiteTakesTheHostGate() throws {
+        let tests = scheduleDirectory + "/Tests"
+        let enumerator = try #require(FileManager.default.enumerator(atPath: tests))
+        var suites = 0
+        while let file = enumerator.nextObject() as? String {
+            guard file.hasSuffix(".swift"), !file.hasPrefix("TaktTestSupport") else { continue }
+            let text = try String(contentsOfFile: tests + "/" + file, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("@Suite") {
+                    suites += 1
+                    #expect(line.contains(".hostShared") || line.contains(".hostExclusive"), "\(file): \(line)")
+                }
+                #expect(!line.hasPrefix("@Test"), "\(file): a test outside a suite: \(line)")
+            }
+        }
+        #expect(suites > 60)
     }
 }

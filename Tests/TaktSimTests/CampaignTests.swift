@@ -3,11 +3,12 @@
 // and double faults: never two operating cliques, and the cluster recovers).
 
 import Testing
+import TaktTestSupport
 import TaktSchedule
 import TaktSim
 import TaktTime
 
-@Suite("Fault campaigns (M1, M2)")
+@Suite("Fault campaigns (M1, M2)", .hostShared)
 struct CampaignTests {
     @Test(arguments: ["minimal.takt", "tmr.takt"])
     func m1EverySingleFaultOfEveryNode(_ name: String) throws {

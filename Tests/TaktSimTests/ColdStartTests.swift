@@ -3,12 +3,13 @@
 // contention resolved by the timeouts — within the published worst-case startup time.
 
 import Testing
+import TaktTestSupport
 import TaktProtocol
 import TaktSchedule
 import TaktSim
 import TaktTime
 
-@Suite("Cold start")
+@Suite("Cold start", .hostShared)
 struct ColdStartTests {
     @Test func boundFollowsTheFormula() throws {
         // minimal: R = 1 ms, the last node's first slot at 750 us, ρ = 100 ppm, d = 1 us + 15 us.

@@ -1,10 +1,11 @@
 // The simulator's foundations: deterministic randomness, exact oscillators, an ordered queue.
 
 import Testing
+import TaktTestSupport
 import TaktSim
 import TaktTime
 
-@Suite("Simulator foundations")
+@Suite("Simulator foundations", .hostShared)
 struct FoundationsTests {
     @Test func sameSeedSameSequenceDifferentSeedDifferent() {
         var a = SimulationRandom(seed: 42), b = SimulationRandom(seed: 42), c = SimulationRandom(seed: 43)

@@ -3,12 +3,13 @@
 // corruption, wander. Each run checks every guarantee (the simulator's checkers).
 
 import Testing
+import TaktTestSupport
 import TaktProtocol
 import TaktSchedule
 import TaktSim
 import TaktTime
 
-@Suite("Mode changes and more fault kinds")
+@Suite("Mode changes and more fault kinds", .hostShared)
 struct ModeChangeAndFaultTests {
     @Test func aRequestedModeChangeTakesEffectEverywhereAtTheCycleBoundary() throws {
         let (schedule, derived) = try loadSchedule("modes.takt")
@@ -139,7 +140,7 @@ struct ModeChangeAndFaultTests {
     }
 }
 
-@Suite("Rate correction")
+@Suite("Rate correction", .hostShared)
 struct RateCorrectionTests {
     @Test func rateCorrectionTightensPrecisionAndKeepsEveryGuarantee() throws {
         let (schedule, derived) = try loadSchedule("minimal.takt")

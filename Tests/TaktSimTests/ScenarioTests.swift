@@ -2,11 +2,12 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktSchedule
 import TaktSim
 import TaktTime
 
-@Suite("Scenario files")
+@Suite("Scenario files", .hostShared)
 struct ScenarioTests {
     @Test func everyFaultKindParses() throws {
         let (schedule, _) = try loadSchedule("tmr.takt")

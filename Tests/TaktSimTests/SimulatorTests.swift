@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TaktTestSupport
 import TaktSchedule
 import TaktSim
 import TaktTime
@@ -15,7 +16,7 @@ func loadSchedule(_ name: String) throws -> (Schedule, DerivedResults) {
     return (try #require(result.schedule), try #require(result.derived))
 }
 
-@Suite("Simulator: synchronized operation under faults")
+@Suite("Simulator: synchronized operation under faults", .hostShared)
 struct SimulatorTests {
     @Test(arguments: ["minimal.takt", "tmr.takt", "multirate.takt", "large64.takt", "demo.takt"])
     func faultFreeRunsKeepEveryGuarantee(_ name: String) throws {
@@ -100,7 +101,7 @@ struct SimulatorTests {
     }
 }
 
-@Suite("Simulator: two-faced clocks (M4)")
+@Suite("Simulator: two-faced clocks (M4)", .hostShared)
 struct TwoFacedClockTests {
     @Test func fourNodesWithOneTwoFacedClockStayWithinTheBound() throws {
         let (schedule, derived) = try loadSchedule("minimal.takt")  // N = 4, k = 1
@@ -143,7 +144,7 @@ struct TwoFacedClockTests {
     }
 }
 
-@Suite("Simulator: restart and reintegration")
+@Suite("Simulator: restart and reintegration", .hostShared)
 struct ReintegrationTests {
     @Test func aRestartedNodeIntegratesAndRejoinsWithinThreeRounds() throws {
         for name in ["minimal.takt", "tmr.takt"] {

@@ -1,4 +1,5 @@
 import Testing
+import TaktTestSupport
 import TaktTime
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded PRNG so every random test is reproducible.
@@ -61,7 +62,7 @@ private func randomClock(_ rng: inout SeededSplitMix64) -> ClusterClock {
     return clock
 }
 
-@Suite struct ClusterClockTests {
+@Suite(.hostShared) struct ClusterClockTests {
     @Test func identityWithoutCorrection() {
         let clock = ClusterClock(anchor: local(5_000_000), cluster: cluster(7_000_000), maximumSlew: onePercent)
         for offset: Int64 in [-3_000_000_000, -1, 0, 1, 999, 10_000_000, 1 << 40] {
@@ -389,7 +390,7 @@ private func randomClock(_ rng: inout SeededSplitMix64) -> ClusterClock {
 }
 
 /// Preconditions, checked with exit tests (each runs in a child process and must crash).
-@Suite struct ClusterClockTrapTests {
+@Suite(.hostShared) struct ClusterClockTrapTests {
     @Test func slewOutsideTheOpenIntervalTraps() async {
         await #expect(processExitsWith: .failure) {
             consume(ClusterClock(anchor: .zero, cluster: .zero, maximumSlew: .zero))

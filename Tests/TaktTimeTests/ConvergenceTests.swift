@@ -1,9 +1,10 @@
 import Testing
+import TaktTestSupport
 @testable import TaktTime
 
 private func us(_ values: [Int64]) -> [Interval] { values.map { .microseconds($0) } }
 
-@Suite struct ConvergenceTests {
+@Suite(.hostShared) struct ConvergenceTests {
     @Test func handComputedCases() {
         let values = us([100, -5, 3, 1, 2])  // sorted: −5, 1, 2, 3, 100
         #expect(Convergence.correction(.faultTolerantAverage, of: values, discarding: 1) == .microseconds(2))  // (1+2+3)/3

@@ -1,8 +1,9 @@
 import Testing
+import TaktTestSupport
 @testable import TaktTime
 
 /// Every helper against a brute-force oracle on a small range including negatives, plus the extremes.
-@Suite struct IntegerMathTests {
+@Suite(.hostShared) struct IntegerMathTests {
     static let range: ClosedRange<Int64> = -40...40
 
     static func bruteGCD(_ a: Int64, _ b: Int64) -> Int64 {

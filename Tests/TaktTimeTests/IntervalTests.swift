@@ -1,4 +1,5 @@
 import Testing
+import TaktTestSupport
 @testable import TaktTime
 
 // Mixing frames of reference must not compile. Each of these lines, uncommented, is a type error
@@ -9,7 +10,7 @@ import Testing
 //   _ = LocalInstant.zero + (ClusterInstant.zero - ClusterInstant.zero) + LocalInstant.zero // no instant + instant
 //   _ = Interval.zero + 5                                // no bare integers as durations
 
-@Suite struct IntervalTests {
+@Suite(.hostShared) struct IntervalTests {
     @Test func constructorsAndConstants() {
         #expect(Interval.nanoseconds(7).nanoseconds == 7)
         #expect(Interval.microseconds(3).nanoseconds == 3_000)
@@ -198,7 +199,7 @@ import Testing
 
 /// Operations documented to TRAP, checked with Swift Testing exit tests (supported on Linux since
 /// Swift 6.2; this toolchain is 6.3.1). Each runs in a child process and must crash.
-@Suite struct TrapTests {
+@Suite(.hostShared) struct TrapTests {
     @Test func intervalAdditionOverflowTraps() async {
         await #expect(processExitsWith: .failure) { use(Interval.max + .nanoseconds(1)) }
         await #expect(processExitsWith: .failure) { use(Interval.min - .nanoseconds(1)) }

@@ -1,4 +1,5 @@
 import Testing
+import TaktTestSupport
 @testable import TaktTime
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded PRNG so property tests are reproducible.
@@ -18,7 +19,7 @@ private func parse(_ number: String, _ unit: String) -> Result<Quantity, Quantit
     Quantity.parse(number: Substring(number), unit: Substring(unit))
 }
 
-@Suite struct QuantityTests {
+@Suite(.hostShared) struct QuantityTests {
     @Test(arguments: [
         ("7", "ns", Quantity.interval(.nanoseconds(7))),
         ("3", "us", .interval(.microseconds(3))),
