@@ -34,7 +34,10 @@
 //   accepted no correct frame from any other node in a round (blackout) freezes too.
 //   Passivity — a node freezes when |correction| > Π (TTP/C uses Π/2 of its configured precision
 //   window; Π here is the computed bound, which correct clocks never exceed), or when fewer than 2k + 1 clock readings
-//   (its own included) were available for `maximumRoundsWithoutQuorum` consecutive rounds.
+//   (its own included) were available for `maximumRoundsWithoutQuorum` consecutive rounds
+//   (`maximumRoundsWithoutQuorumInMajority` while it holds a majority of the last stable
+//   membership that had a quorum: a transient fault while another node is down costs a rejoin,
+//   not a cold start; Docs/protocol.md, "Losing the quorum").
 //
 // Identifiers → symbols: `precision` Π, `faultTolerance` k, `round` R (as `roundLength`),
 // `deviations` the δ of one round. Everything is sized at init; nothing allocates per slot.
@@ -146,7 +149,20 @@ public struct ControllerConfiguration: Sendable {
     public var faultTolerance: Int
     public var convergence: ConvergenceFunction
     public var scheduleIdentity: UInt64
+    /// Rounds in a row with fewer than 2k + 1 clock readings before an active node freezes, when
+    /// its membership no longer holds a majority of the last membership that had a quorum (the
+    /// minority side of a partition, either side of an even split): short, so that two cliques
+    /// never run for long.
     public var maximumRoundsWithoutQuorum = 2
+    /// The same limit while the node's membership still holds a majority of the last membership
+    /// that had a quorum and had not changed for a round — the primary component, of which there
+    /// is at most one. Longer than a
+    /// node needs to come back after a transient fault (about 2 rounds: listen, adopt a C-state,
+    /// 2 correct frames, its own slot), so that while one node is down a transient fault of
+    /// another — a host stall — costs that node a rejoin, not the whole cluster a cold start
+    /// (with 2 rounds, the 2 live nodes of 4 froze before the third came back). The clocks run
+    /// uncorrected meanwhile: 4 rounds drift two of them apart by 8ρR at most.
+    public var maximumRoundsWithoutQuorumInMajority = 4
     /// Correct frames an integrating node must see after adopting the C-state before it sends (≥ 2).
     public var integrationFrames = 2
     public var maximumSlew = DriftRate.partsPerMillion(10_000)  // 1 %
@@ -262,6 +278,12 @@ public struct NodeController {
     /// Whether a round has ever had 2k + 1 clock readings since this node started: the quorum
     /// rule applies from then on (a forming cluster has fewer for a round or two).
     private var hadQuorum = false
+    /// The membership at the last round end that had a quorum and the same membership as the
+    /// round end before it (a view every member held for a whole round; MembershipVector words),
+    /// its size, and the membership at the previous round end.
+    private var quorateView: UnsafeMutableBufferPointer<UInt64>
+    private var quorateCount = 0
+    private var previousRoundView: UnsafeMutableBufferPointer<UInt64>
     // The frame received in the current window (the first one that names the slot's sender; a
     // second one naming it is a babbling fault of the sender).
     private var windowBuffer: UnsafeMutableRawBufferPointer
@@ -322,6 +344,10 @@ public struct NodeController {
         previousMode = configuration.initialMode
         table = configuration.modes[configuration.initialMode]
         deviations = .allocate(capacity: configuration.syncNodes.count + 1)
+        quorateView = .allocate(capacity: members.words.count)
+        quorateView.initialize(repeating: 0)
+        previousRoundView = .allocate(capacity: members.words.count)
+        previousRoundView.initialize(repeating: 0)
         senderDeviations = .allocate(capacity: configuration.syncNodes.count)
         senderDeviations.initialize(repeating: .min)
         var offsets: [Int] = []
@@ -360,6 +386,8 @@ public struct NodeController {
     /// that the per-slot path never allocates; call once when the node is torn down).
     public mutating func deallocate() {
         deviations.deallocate()
+        quorateView.deallocate()
+        previousRoundView.deallocate()
         senderDeviations.deallocate()
         windowBuffer.deallocate()
         earlyBuffer.deallocate()
@@ -903,7 +931,19 @@ public struct NodeController {
         return outcome
     }
 
+    /// Whether this node's membership holds more than half of the last stable membership that had
+    /// a quorum. Two disjoint groups cannot both, so at most one runs on without a quorum for
+    /// long. (Stable: a partition that starts in mid-round leaves each side, at that round's end,
+    /// a view with members of the other side still in it; taking that view as the reference would
+    /// let the minority side think itself the majority.)
+    private var holdsMajorityOfQuorateView: Bool {
+        var common = 0
+        for w in 0..<quorateView.count { common += (cState.membership.words[w] & quorateView[w]).nonzeroBitCount }
+        return 2 * common > quorateCount
+    }
+
     private mutating func correctClock(at local: LocalInstant) -> RoundOutcome {
+        defer { for w in 0..<previousRoundView.count { previousRoundView[w] = cState.membership.words[w] } }
         let integrating = status != .active
         if table.hasOtherSenders && othersAgreedThisRound == 0 {
             if status == .active {
@@ -927,13 +967,24 @@ public struct NodeController {
                                                    sortingInPlace: UnsafeMutableBufferPointer(rebasing: deviations[0..<deviationCount]),
                                                    discarding: k) else {
             if hadQuorum && !integrating { roundsWithoutQuorum += 1 }
-            if roundsWithoutQuorum >= configuration.maximumRoundsWithoutQuorum && status == .active {
+            let limit = holdsMajorityOfQuorateView ? configuration.maximumRoundsWithoutQuorumInMajority
+                                                   : configuration.maximumRoundsWithoutQuorum
+            if roundsWithoutQuorum >= limit && status == .active {
                 status = .frozen(.tooFewClockReadings(rounds: roundsWithoutQuorum))
             }
             return RoundOutcome(correction: nil, readings: readings)
         }
         roundsWithoutQuorum = 0
         hadQuorum = true
+        var stable = true
+        for w in 0..<previousRoundView.count where previousRoundView[w] != cState.membership.words[w] { stable = false }
+        if stable {
+            quorateCount = 0
+            for w in 0..<quorateView.count {
+                quorateView[w] = cState.membership.words[w]
+                quorateCount += quorateView[w].nonzeroBitCount
+            }
+        }
         let correction = Interval.zero - average
         if correction.magnitude > configuration.maximumCorrection {
             status = .frozen(.correctionTooLarge(correction))

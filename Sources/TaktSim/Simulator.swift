@@ -100,6 +100,8 @@ public struct SimulationConfiguration: Sendable {
     public var busCorruptionPerMillion: UInt32 = 0
     /// Rate correction in every controller (ControllerConfiguration.rateCorrection).
     public var rateCorrection = false
+    /// Every controller's `maximumRoundsWithoutQuorumInMajority`; nil: the controller's default.
+    public var maximumRoundsWithoutQuorumInMajority: Int?
     /// The host restarts a frozen node (a new controller, listening) this long after it froze; nil: never.
     public var restartAfterFreeze: Interval?
     public var faults: [SimulatedFault]
@@ -338,6 +340,7 @@ struct SimulationRun {
         configurations = ControllerConfiguration.all(schedule: schedule, derived: derived).map {
             var c = $0
             c.rateCorrection = configuration.rateCorrection
+            if let rounds = configuration.maximumRoundsWithoutQuorumInMajority { c.maximumRoundsWithoutQuorumInMajority = rounds }
             return c
         }
         plans = configurations[0].modes.map(\.plan)
@@ -979,9 +982,17 @@ struct SimulationRun {
         let sender = senders[s]
         let lastSlot = s == senders.count - 1
 
-        // Precision and monotonicity among the correct nodes, at this instant.
+        // Precision and monotonicity among the correct nodes, at this instant. Monotonicity holds
+        // within a node's active period: adopting a C-state (integration, cold start) sets the
+        // clock, which may go back (a node that diagnosed itself and then cold started a cluster
+        // every other node had left starts at round 0), so a node that is not correct now starts
+        // a new period.
         var lo = Int64.max, hi = Int64.min
-        for node in 0..<n where correct(node) {
+        for node in 0..<n {
+            guard correct(node) else {
+                lastClusterTime[node] = .min
+                continue
+            }
             let c = controllers[node].clock.clusterTime(at: oscillators[node].local(atTrueTime: now)).nanoseconds
             lo = min(lo, c); hi = max(hi, c)
             if c < lastClusterTime[node] {
