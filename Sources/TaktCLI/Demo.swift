@@ -211,7 +211,7 @@ enum DemoCommand {
                                         noMajority: Int(plantSummary["no_majority"] ?? "") ?? 0,
                                         repairs: controllerSummaries.reduce(0) { $0 + (Int($1["repairs"] ?? "") ?? 0) },
                                         transfers: controllerSummaries.reduce(0) { $0 + (Int($1["transfers"] ?? "") ?? 0) },
-                                        restartedActiveRound: restarted ? victimSummary["active_since"].flatMap { UInt64($0) } : nil,
+                                        restartedActiveRound: restarted ? victimSummary["first_active"].flatMap { UInt64($0) } : nil,
                                         restoredGeneration: victimSummary["restored"].flatMap { UInt64($0) },
                                         precisionMax: cluster.precisionMax, precisionBound: cluster.precisionBound,
                                         violations: cluster.violations.count)
@@ -505,7 +505,7 @@ struct DemoNodeSetup {
         host.summary = { app in
             let t = app.tasks
             return "transfers \(t.transfers)\nrepairs \(t.repairs)\noutputs \(t.outputs)\nrestored \(t.restoredGeneration.map(String.init) ?? "-")\n"
-                + "active_since \(t.activeSinceRound.map(String.init) ?? "-")\nfirst_output \(t.firstOutputRound.map(String.init) ?? "-")\n"
+                + "active_since \(t.activeSinceRound.map(String.init) ?? "-")\nfirst_active \(t.firstActiveRound.map(String.init) ?? "-")\nfirst_output \(t.firstOutputRound.map(String.init) ?? "-")\n"
         }
         host.onRelease = { storage.close() }
         host.attach(to: &executive)

@@ -277,6 +277,10 @@ public struct ControllerTasks<Storage: StableStorage>: ControlTasks {
     public private(set) var restoredGeneration: UInt64?
     public private(set) var activeSinceRound: UInt64?
     public private(set) var firstOutputRound: UInt64?
+    /// The first release since these tasks were created, never reset: in a real node, the first
+    /// since its process started (a restart by kill and relaunch), whatever in-process restarts
+    /// (a frozen node rejoining) come later.
+    public private(set) var firstActiveRound: UInt64?
 
     public init(layout: DemoLayout, replica: Int, storage: Storage) {
         self.layout = layout
@@ -309,6 +313,7 @@ public struct ControllerTasks<Storage: StableStorage>: ControlTasks {
     public mutating func activate(_ context: TaskContext, images: inout MessageImages) {
         guard context.task == layout.controlTasks[replica] else { return }
         if activeSinceRound == nil { activeSinceRound = context.round }
+        if firstActiveRound == nil { firstActiveRound = context.round }
         // Only this round's level (sampled less than a round before the release): a replica that
         // missed it stays silent for this release rather than computing from an older value than
         // its partners (replica determinism; the voter counts it as missing).

@@ -74,11 +74,24 @@ public struct DemoReport: Sendable, Equatable {
         let during = faultTimes.isEmpty ? nil : samples.filter { $0.time >= firstFault && $0.time < lastFault + 1 }.map { abs($0.setpoint - $0.level) }.max()
         let end = rms(plan.duration - 3, plan.duration + 1)
         var reintegration: Int?
-        if let active = restartedActiveRound {
+        // Rounds from the restarted replica's first activation to the vote that counted its
+        // command. A cluster can cold start again (its rounds renumbered from 0) when more faults
+        // hit it than the hypothesis allows — a host that stalls every process at once for a
+        // round — so rounds alone are ambiguous: the search starts at the plant's first actuation
+        // after that activation (round active + 1 or + 2, no earlier than a second before the
+        // restart on the plant's continuous time line), and a renumbering before the vote ends it.
+        let restartTime = (plan.restartAt ?? 0) - 1
+        if let active = restartedActiveRound,
+           let start = samples.firstIndex(where: { $0.time >= restartTime && $0.round > active && $0.round <= active + 2 }) {
             let bit = UInt8(1) << plan.killReplica
-            if let first = samples.first(where: { $0.round > active && $0.agreeing & bit != 0 }) {
-                // Rounds from its first round as a member to the vote that counted its command.
-                reintegration = Int(first.round - active)
+            var previous = active
+            for sample in samples[start...] {
+                if sample.round < previous { break }
+                previous = sample.round
+                if sample.agreeing & bit != 0 {
+                    reintegration = Int(sample.round - active)
+                    break
+                }
             }
         }
         return DemoReport(samples: samples, errorBefore: before, errorAfter: after, errorDuringFaultsMax: during, errorEnd: end,

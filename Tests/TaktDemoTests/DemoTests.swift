@@ -7,7 +7,7 @@ import Testing
 import TaktTestSupport
 import CTaktAllocationCounter
 import TaktControl
-import TaktDemo
+@testable import TaktDemo
 import TaktProtocol
 import TaktSchedule
 import TaktSim
@@ -108,6 +108,42 @@ struct ControlNodeTests {
     /// nothing is allocated per activation — here a controller replica for 2,000 rounds: its
     /// images delivered, its task released, its outputs flushed into the protocol, its state
     /// checkpointed to (in-memory) stable storage.
+    /// The reintegration figure on hand-made plant logs: rounds from the restarted replica's first
+    /// activation to the first vote that counted its command; a cluster cold started again before
+    /// that (rounds renumbered from 0, as a host that stalls nodes can cause) gives no figure
+    /// instead of a later, unrelated vote.
+    @Test func reintegrationCountsFromTheFirstActivationAndStopsAtAClusterRestart() {
+        let plan = DemoPlan()
+        let bit = UInt8(1) << plan.killReplica
+        func sample(_ round: UInt64, counted: Bool) -> PlantSample {
+            PlantSample(time: Double(round) / 100, round: round, setpoint: 2, level: 2, measured: 2, command: 0.5,
+                        agreeing: counted ? 0b111 : 0b111 & ~bit, dissenting: 0, missing: counted ? 0 : bit)
+        }
+        func reintegration(_ samples: [PlantSample], active: UInt64) -> Int? {
+            DemoReport.analyze(samples: samples, plan: plan, masked: 0, missingVotes: 0, noMajority: 0, repairs: 0, transfers: 0,
+                               restartedActiveRound: active, restoredGeneration: nil, precisionMax: nil, precisionBound: nil,
+                               violations: 0).reintegrationRounds
+        }
+        let steady = (1_095...1_110).map { sample($0, counted: $0 < 800 || $0 >= 1_102) }
+        #expect(reintegration(steady, active: 1_100) == 2)
+        // Rounds 1_101… then a cold start (rounds from 0) before any vote counted it: no figure,
+        // though a later sample (round 1_200 > 1_100) counts it.
+        let restarted = (1_095...1_104).map { sample($0, counted: false) } + (0...5).map { sample($0, counted: true) }
+            + [sample(1_200, counted: true)]
+        #expect(reintegration(restarted, active: 1_100) == nil)
+        #expect(reintegration([sample(5, counted: true)], active: 1_100) == nil)
+        // A cold start between the restart (11 s) and the replica's first activation: the
+        // activation (round 5) is in the new numbering; samples of the old numbering after the
+        // restart have larger rounds but are not the ones that follow it.
+        let old = (1_095...1_104).map { PlantSample(time: Double($0) / 100, round: UInt64($0), setpoint: 2, level: 2, measured: 2,
+                                                     command: 0.5, agreeing: 0b111, dissenting: 0, missing: 0) }
+        let renumbered = (0...20).map { r in
+            PlantSample(time: 11.05 + Double(r) / 100, round: UInt64(r), setpoint: 2, level: 2, measured: 2, command: 0.5,
+                        agreeing: r >= 10 ? 0b111 : 0b111 & ~bit, dissenting: 0, missing: r >= 10 ? 0 : bit)
+        }
+        #expect(reintegration(old + renumbered, active: 5) == 5)
+    }
+
     @Test func aReplicaAllocatesNothingPerActivation() throws {
         let (schedule, derived) = try loadSchedule("demo.takt")
         let layout = try DemoLayout(schedule: schedule)
