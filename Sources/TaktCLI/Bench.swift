@@ -85,6 +85,12 @@ enum BenchCommand {
         // CPU, so they never inherit the measuring thread's SCHED_FIFO priority or CPU.
         let load = arguments.has("--load") ? BackgroundLoad(sparing: cpu) : nil
         defer { load?.stop() }
+        // cyclictest is spawned from this thread between the measurements: around each spawn the
+        // thread is made ordinary and leaves the measured CPU, so Foundation's helper threads
+        // created then (and cyclictest's main thread) do not inherit SCHED_FIFO and that CPU —
+        // they did, and delayed the next measurement's wake-ups by up to milliseconds.
+        let allowed = RealTimeSetup.allowedCPUs
+        let helperCPUs = cpu.map { c in allowed.filter { $0 != c } }.flatMap { $0.isEmpty ? nil : $0 } ?? allowed
         let realTime = RealTimeSetup.apply(RealTimeRequest(fifoPriority: policy == "fifo" ? priority : nil, lockMemory: true,
                                                            cpus: cpu.map { [$0] }, timerSlack: .nanoseconds(1), holdDMALatencyZero: true))
         let err = console.err
@@ -104,7 +110,9 @@ enum BenchCommand {
             series += samples
             if compare {
                 if console.interactive { err.write("\r\u{1B}[Kmeasuring cyclictest (\(i + 1)/\(halves.count)) …") }
-                guard let r = runCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: cpu) else {
+                guard let r = RealTimeSetup.asOrdinaryThread(on: helperCPUs, {
+                    runCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: cpu)
+                }) else {
                     err.write("\nerror: cyclictest failed (run it by hand: cyclictest -m -p \(priority) -i \(interval.nanoseconds / 1_000) -l \(count))\n")
                     return ExitStatus.failure
                 }

@@ -305,6 +305,31 @@ public enum RealTimeSetup {
         return ok
     }
 
+    /// The CPUs the calling thread may run on now (sched_getaffinity); empty if unknown.
+    public static var allowedCPUs: [Int] { EnvironmentFacts.currentCPUs() }
+
+    /// Runs `body` with the calling thread made ordinary — SCHED_OTHER, on `cpus` (when given and
+    /// not empty) — and then puts its policy, priority and CPU set back. Threads and processes
+    /// created meanwhile inherit the ordinary settings: a real-time thread that spawns a child
+    /// process through Foundation (whose helper threads are created then, and would otherwise run
+    /// at the same SCHED_FIFO priority on the same CPU, delaying the thread's wake-ups for as
+    /// long as they run) calls it around the spawn. Best effort, like the rest of the set-up.
+    public static func asOrdinaryThread<T>(on cpus: [Int]?, _ body: () throws -> T) rethrows -> T {
+        var policy: Int32 = 0
+        var saved = sched_param()
+        let known = pthread_getschedparam(pthread_self(), &policy, &saved) == 0
+        let savedCPUs = EnvironmentFacts.currentCPUs().map(Int32.init)
+        var ordinary = sched_param()
+        ordinary.sched_priority = 0
+        _ = pthread_setschedparam(pthread_self(), Int32(SCHED_OTHER), &ordinary)
+        if let cpus, !cpus.isEmpty { try? Syscall.setAffinity(cpus.map(Int32.init)) }
+        defer {
+            if !savedCPUs.isEmpty { try? Syscall.setAffinity(savedCPUs) }
+            if known { _ = pthread_setschedparam(pthread_self(), policy, &saved) }
+        }
+        return try body()
+    }
+
     /// Whether this process holds /dev/cpu_dma_latency open.
     public static var holdsDMALatency: Bool { dmaLatencyDescriptor.load(ordering: .acquiring) >= 0 }
 

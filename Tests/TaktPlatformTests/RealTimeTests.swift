@@ -3,6 +3,7 @@
 // cpu_dma_latency) run in a child process (an exit test); in-process, refusals are forced with
 // the fault injector so the "not permitted" path is tested even when running as root.
 
+import Foundation
 import Testing
 import TaktTestSupport
 @testable import TaktPlatform
@@ -101,6 +102,36 @@ struct RealTimeTests {
             RealTimeSetup.releaseDMALatency()
             consistent = consistent && !RealTimeSetup.holdsDMALatency
             if !consistent { fatalError("inconsistent real-time report:\n\(report)") }
+        }
+    }
+
+    /// A thread created inside `asOrdinaryThread` is ordinary and runs on the CPUs given, however
+    /// real-time its creator is; afterwards the creator has its policy and CPUs back. (A benchmark
+    /// spawns cyclictest this way: Foundation's helper threads for the child had inherited
+    /// SCHED_FIFO and the measured CPU.) In a child process, like the full request above.
+    @Test func threadsCreatedAsAnOrdinaryThreadInheritNothingRealTime() async {
+        await #expect(processExitsWith: .success) {
+            let allowed = RealTimeSetup.allowedCPUs
+            let report = RealTimeSetup.apply(RealTimeRequest(fifoPriority: 10, lockMemory: false, cpus: [allowed.first ?? 0],
+                                                             timerSlack: nil, holdDMALatencyZero: false))
+            let before = EnvironmentFacts.read()
+            final class Seen: @unchecked Sendable { var facts: EnvironmentFacts? }
+            let seen = Seen()
+            let done = DispatchSemaphore(value: 0)
+            let inside: EnvironmentFacts = RealTimeSetup.asOrdinaryThread(on: allowed) {
+                let thread = Thread { seen.facts = EnvironmentFacts.read(); done.signal() }
+                thread.start()
+                done.wait()
+                return EnvironmentFacts.read()
+            }
+            let after = EnvironmentFacts.read()
+            var ok = inside.schedulingPolicy == "SCHED_OTHER" && seen.facts?.schedulingPolicy == "SCHED_OTHER"
+            ok = ok && seen.facts?.cpus == allowed && inside.cpus == allowed
+            ok = ok && after.schedulingPolicy == before.schedulingPolicy && after.schedulingPriority == before.schedulingPriority
+            ok = ok && after.cpus == before.cpus
+            if report.scheduling.status == .granted { ok = ok && after.schedulingPolicy == "SCHED_FIFO" }
+            if report.affinity.status == .granted { ok = ok && after.cpus == [allowed.first ?? 0] }
+            if !ok { fatalError("inherited: inside \(inside), new thread \(String(describing: seen.facts)), before \(before), after \(after)") }
         }
     }
 }
