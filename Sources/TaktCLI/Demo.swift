@@ -350,7 +350,9 @@ final class FileStorage: StableStorage, @unchecked Sendable {
         self.store = store
         self.capacity = capacity
         pending = Mutex(Pending(bytes: [UInt8](repeating: 0, count: capacity)))
-        Thread { [unowned self] in self.write() }.start()
+        // An ordinary thread, whatever the node's real-time set-up made of this one (a thread
+        // inherits SCHED_FIFO and its priority): the executive preempts it at once.
+        RealTimeSetup.asOrdinaryThread(on: nil) { Thread { [unowned self] in self.write() }.start() }
     }
 
     func save(_ bytes: UnsafeRawBufferPointer, generation: UInt64) -> Bool {
