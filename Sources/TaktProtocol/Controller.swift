@@ -156,12 +156,11 @@ public struct ControllerConfiguration: Sendable {
     public var maximumRoundsWithoutQuorum = 2
     /// The same limit while the node's membership still holds a majority of the last membership
     /// that had a quorum and had not changed for a round — the primary component, of which there
-    /// is at most one. Longer than a
-    /// node needs to come back after a transient fault (about 2 rounds: listen, adopt a C-state,
-    /// 2 correct frames, its own slot), so that while one node is down a transient fault of
-    /// another — a host stall — costs that node a rejoin, not the whole cluster a cold start
-    /// (with 2 rounds, the 2 live nodes of 4 froze before the third came back). The clocks run
-    /// uncorrected meanwhile: 4 rounds drift two of them apart by 8ρR at most.
+    /// is at most one. Longer than a node needs to come back after a transient fault (about 2
+    /// rounds: listen, adopt a C-state, 2 correct frames, its own slot), so that while one node is
+    /// down a transient fault of another — a host stall — costs that node a rejoin, not the whole
+    /// cluster a cold start (with 2 rounds, the 2 live nodes of 4 froze before the third came
+    /// back). The clocks run uncorrected meanwhile: 4 rounds drift two of them apart by 8ρR at most.
     public var maximumRoundsWithoutQuorumInMajority = 4
     /// Correct frames an integrating node must see after adopting the C-state before it sends (≥ 2).
     public var integrationFrames = 2
@@ -838,6 +837,10 @@ public struct NodeController {
         deviationCount = 0
         roundsWithoutQuorum = 0
         hadQuorum = false
+        // No view from before: until a stable quorate view is seen again, a lost quorum counts as
+        // the minority's (the shorter limit).
+        quorateCount = 0
+        for w in 0..<quorateView.count { quorateView[w] = 0; previousRoundView[w] = 0 }
     }
 
     /// Listening: a frame with the full C-state lets the node integrate; cold-start frames follow
