@@ -541,7 +541,7 @@ public struct NodeController {
         case .integrating, .active: break
         }
         guard let claimed = FrameCodec.peek(bytes), let slot = windowSlot() else {
-            foreignFrames += 1
+            dropForeign(bytes, at: arrival)
             return
         }
         // The window's round: the next one when the cursor is past every other node's slot.
@@ -577,13 +577,13 @@ public struct NodeController {
         // The following slot's frame, if its acceptance window has opened: it cannot arrive before
         // slot start + propagation − (Π + ε) from a correct sender (send lateness is ≥ 0).
         guard let following, claimed.sender == table.slotSenders[following], earlySlot == -1 || earlySlot == following else {
-            foreignFrames += 1
+            dropForeign(bytes, at: arrival)
             return
         }
         let followingRound = following > slot ? windowRound : windowRound + 1
         let opens = slotStart(round: followingRound, slot: following) + configuration.propagation - configuration.acceptanceHalfWidth
         guard arrivalCluster >= opens else {
-            foreignFrames += 1
+            dropForeign(bytes, at: arrival)
             return
         }
         earlySlot = following
@@ -593,6 +593,32 @@ public struct NodeController {
         if let source = bytes.baseAddress, bytes.count > 0 { earlyBuffer.baseAddress!.copyMemory(from: source, byteCount: bytes.count) }
         earlyLength = bytes.count
         earlyArrival = arrival
+    }
+
+    /// A frame none of this node's windows can take: counted and dropped. A cold-starting node
+    /// that gets one carrying a running cluster's C-state (not a cold-start frame: that is a
+    /// contention, above) abandons its own start and integrates into that cluster — nobody
+    /// answered its cold start. (The same frame inside one of its windows fails its CRC, and
+    /// `judge` sends the node back to listening.) A node cut off for longer than its listen
+    /// timeout cold starts alone, and before this never rejoined once the partition healed: it
+    /// dropped or rejected the cluster's frames, and the others its own (M3 recovery; seen over
+    /// real processes after a SIGSTOP and a host stall).
+    private mutating func dropForeign(_ bytes: UnsafeRawBufferPointer, at arrival: LocalInstant) {
+        guard status == .coldStarting, isRunningClusterFrame(bytes) else {
+            foreignFrames += 1
+            return
+        }
+        becomeListening(at: arrival)
+        listen(bytes, at: arrival)
+    }
+
+    /// Whether `bytes` is another node's valid frame of a running cluster of this schedule: it
+    /// decodes in its own C-state, carries the C-state, and is not a cold-start frame.
+    private func isRunningClusterFrame(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= windowBuffer.count, case .valid(let view) = codec.decodeForIntegration(bytes) else { return false }
+        return view.header.sender != configuration.node && view.header.flags.contains(.carriesCState)
+            && !view.header.flags.contains(.coldStart) && view.header.scheduleIdentity == configuration.scheduleIdentity
+            && configuration.modes[view.header.mode].slotSenders[view.header.slot] == view.header.sender
     }
 
     /// The next slot of another node after `slot` (wrapping into the next round).
@@ -670,6 +696,12 @@ public struct NodeController {
                 bigBangSender = other.header.sender
                 contentions += 1
                 return .coldStartContention(sender: other.header.sender)
+            }
+            if status == .coldStarting, isRunningClusterFrame(frame) {
+                // Not an answer: a running cluster with another C-state (nobody answered this
+                // node's cold start; see dropForeign). Listen again; its next frame integrates it.
+                becomeListening(at: windowArrival)
+                return .notJudged
             }
             if let outcome = judgeAcknowledgment(rejectedFrameOf: sender) { return outcome }
             cState.membership.remove(sender)

@@ -117,6 +117,24 @@ struct CampaignTests {
         #expect(runs == (1 << (n - 1)) * 2 - 2 + n * (n - 1))
     }
 
+    /// M3 recovery: a node cut off for 30 rounds freezes (blackout), is restarted by its host,
+    /// hears nobody for its listen timeout and cold starts a cluster of its own. When the partition
+    /// heals, the running cluster's frames reach it — foreign to its time base, or in its windows
+    /// with another C-state — and it must give up its cold start and integrate. Before the fix it
+    /// stayed cold starting for good (no answer ever came), and `recovered` failed on every
+    /// schedule; over real processes, a node stopped by SIGSTOP during a host stall never rejoined.
+    @Test(arguments: ["minimal.takt", "tmr.takt", "demo.takt", "loopback.takt"])
+    func aNodeThatColdStartedAloneRejoinsWhenThePartitionHeals(_ name: String) throws {
+        let (schedule, derived) = try loadSchedule(name)
+        for node in 0..<schedule.nodes.count {
+            var configuration = SimulationConfiguration(seed: UInt64(node + 1), rounds: 200, schedule: schedule)
+            configuration.faults = [.partition(groups: [[node]], round: 20, rounds: 30)]
+            let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+            #expect(report.violations.isEmpty, "\(name) node \(node): \(report.violations.prefix(2))")
+            #expect(report.recovered, "\(name) node \(node): not every node in one membership at the end")
+        }
+    }
+
     /// The clique checker is not vacuous: controllers without clique avoidance would keep both
     /// sides of a 3–2 split running. Here the split is long enough for every node to decide.
     @Test func aLongPartitionLeavesAtMostOneClique() throws {
