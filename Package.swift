@@ -37,8 +37,9 @@ let package = Package(
         // libFuzzer target for the frame decoder; built normally it replays files, or writes seeds.
         .executableTarget(name: "takt-fuzz-frame", dependencies: ["TaktProtocol", "CTaktFuzzSupport"], path: "Tools/fuzz-frame"),
         .target(name: "CTaktFuzzSupport", path: "Tools/fuzz-support"),
-        // Test-only: the host gate (real-cluster tests run alone; CPU-heavy suites share the host).
-        .target(name: "TaktTestSupport", path: "Tests/TaktTestSupport"),
+        // Test-only: the host gate (real-cluster tests run alone, other suites share the host), the
+        // seeded PRNG and the package root / shipped-schedule loader of every test target.
+        .target(name: "TaktTestSupport", dependencies: ["TaktSchedule"], path: "Tests/TaktTestSupport"),
         .testTarget(name: "TaktTimeTests", dependencies: ["TaktTestSupport", "TaktTime"]),
         .testTarget(name: "TaktScheduleTests", dependencies: ["TaktTestSupport", "TaktSchedule", "TaktTime"]),
         .testTarget(name: "TaktProtocolTests", dependencies: ["TaktTestSupport", "TaktProtocol", "TaktSchedule", "TaktTime"]),

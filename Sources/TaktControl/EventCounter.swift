@@ -42,7 +42,7 @@ public struct EventState: FixedLayout, Equatable, Hashable, Sendable {
     public static var byteCount: Int { 24 }
 
     public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 24, "EventState")
+        requireRoom(in: buffer, for: 24, EventState.self)
         buffer.storeBytes(of: total.littleEndian, as: UInt64.self)
         buffer.storeBytes(of: sincePrevious.littleEndian, toByteOffset: 8, as: UInt64.self)
         buffer.storeBytes(of: (lastEventAt?.nanoseconds ?? 0).littleEndian, toByteOffset: 16, as: Int64.self)

@@ -71,114 +71,42 @@ extension FixedLayout {
 /// Traps unless `buffer` holds `byteCount` bytes: storing into a short buffer is a programmer
 /// error (buffers are sized from the schedule at start-up).
 @inline(__always)
-func requireRoom(in buffer: UnsafeMutableRawBufferPointer, for byteCount: Int, _ type: String) {
+func requireRoom(in buffer: UnsafeMutableRawBufferPointer, for byteCount: Int, _ type: Any.Type) {
     precondition(buffer.count >= byteCount, "storing \(type) needs \(byteCount) bytes, buffer has \(buffer.count)")
 }
 
 // MARK: Integers (two's complement, little-endian; every bit pattern is a value)
 
-extension UInt64: FixedLayout {
-    public static var byteCount: Int { 8 }
+/// The layout of every fixed-width integer: its `bitWidth / 8` bytes, little-endian.
+public protocol LittleEndianIntegerLayout: FixedLayout, FixedWidthInteger {}
+
+extension LittleEndianIntegerLayout {
+    public static var byteCount: Int { MemoryLayout<Self>.size }
     public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 8, "UInt64")
-        buffer.storeBytes(of: littleEndian, as: UInt64.self)
+        requireRoom(in: buffer, for: Self.byteCount, Self.self)
+        buffer.storeBytes(of: littleEndian, as: Self.self)
     }
     public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 8 else { return nil }
-        self.init(littleEndian: buffer.loadUnaligned(as: UInt64.self))
+        guard buffer.count >= Self.byteCount else { return nil }
+        self.init(littleEndian: buffer.loadUnaligned(as: Self.self))
     }
 }
 
-extension Int64: FixedLayout {
-    public static var byteCount: Int { 8 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 8, "Int64")
-        buffer.storeBytes(of: littleEndian, as: Int64.self)
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 8 else { return nil }
-        self.init(littleEndian: buffer.loadUnaligned(as: Int64.self))
-    }
-}
-
-extension UInt32: FixedLayout {
-    public static var byteCount: Int { 4 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 4, "UInt32")
-        buffer.storeBytes(of: littleEndian, as: UInt32.self)
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 4 else { return nil }
-        self.init(littleEndian: buffer.loadUnaligned(as: UInt32.self))
-    }
-}
-
-extension Int32: FixedLayout {
-    public static var byteCount: Int { 4 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 4, "Int32")
-        buffer.storeBytes(of: littleEndian, as: Int32.self)
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 4 else { return nil }
-        self.init(littleEndian: buffer.loadUnaligned(as: Int32.self))
-    }
-}
-
-extension UInt16: FixedLayout {
-    public static var byteCount: Int { 2 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 2, "UInt16")
-        buffer.storeBytes(of: littleEndian, as: UInt16.self)
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 2 else { return nil }
-        self.init(littleEndian: buffer.loadUnaligned(as: UInt16.self))
-    }
-}
-
-extension Int16: FixedLayout {
-    public static var byteCount: Int { 2 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 2, "Int16")
-        buffer.storeBytes(of: littleEndian, as: Int16.self)
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 2 else { return nil }
-        self.init(littleEndian: buffer.loadUnaligned(as: Int16.self))
-    }
-}
-
-extension UInt8: FixedLayout {
-    public static var byteCount: Int { 1 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 1, "UInt8")
-        buffer[0] = self
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 1 else { return nil }
-        self = buffer[0]
-    }
-}
-
-extension Int8: FixedLayout {
-    public static var byteCount: Int { 1 }
-    public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 1, "Int8")
-        buffer[0] = UInt8(bitPattern: self)
-    }
-    public init?(loading buffer: UnsafeRawBufferPointer) {
-        guard buffer.count >= 1 else { return nil }
-        self.init(bitPattern: buffer[0])
-    }
-}
+extension UInt64: LittleEndianIntegerLayout {}
+extension Int64: LittleEndianIntegerLayout {}
+extension UInt32: LittleEndianIntegerLayout {}
+extension Int32: LittleEndianIntegerLayout {}
+extension UInt16: LittleEndianIntegerLayout {}
+extension Int16: LittleEndianIntegerLayout {}
+extension UInt8: LittleEndianIntegerLayout {}
+extension Int8: LittleEndianIntegerLayout {}
 
 // MARK: Bool (one byte, 0 or 1; anything else is not a Bool)
 
 extension Bool: FixedLayout {
     public static var byteCount: Int { 1 }
     public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 1, "Bool")
+        requireRoom(in: buffer, for: 1, Bool.self)
         buffer[0] = self ? 1 : 0
     }
     /// nil for a short buffer or a byte other than 0 and 1.
@@ -198,7 +126,7 @@ extension Double: FixedLayout {
     public static var byteCount: Int { 8 }
     /// Stores `bitPattern`: exact for every value, NaNs included.
     public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 8, "Double")
+        requireRoom(in: buffer, for: 8, Double.self)
         buffer.storeBytes(of: bitPattern.littleEndian, as: UInt64.self)
     }
     /// Every 8 bytes are a Double (possibly NaN or infinite); nil only for a short buffer.
@@ -212,7 +140,7 @@ extension Float: FixedLayout {
     public static var byteCount: Int { 4 }
     /// Stores `bitPattern`: exact for every value, NaNs included.
     public func store(to buffer: UnsafeMutableRawBufferPointer) {
-        requireRoom(in: buffer, for: 4, "Float")
+        requireRoom(in: buffer, for: 4, Float.self)
         buffer.storeBytes(of: bitPattern.littleEndian, as: UInt32.self)
     }
     /// Every 4 bytes are a Float (possibly NaN or infinite); nil only for a short buffer.

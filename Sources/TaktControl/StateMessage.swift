@@ -83,7 +83,7 @@ extension StateMessage: FixedLayout {
     /// representable) — a message that no receiver would accept must not be sent.
     public func store(to buffer: UnsafeMutableRawBufferPointer) {
         let valueBytes = Value.byteCount
-        requireRoom(in: buffer, for: valueBytes + 16, "StateMessage")
+        requireRoom(in: buffer, for: valueBytes + 16, StateMessage.self)
         precondition(Self.isWellFormed(observedAt: observedAt, validity: validity),
                      "state message validity \(validity) negative or ending after Int64.max ns (observed \(observedAt))")
         value.store(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<valueBytes]))

@@ -14,13 +14,6 @@ func takt(_ arguments: String...) -> (Int32, String, String) {
     return (status, out.text, err.text)
 }
 
-/// The package root, found from this file's path (Tests/TaktCLITests/CLITests.swift).
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
 func temporaryFile(_ name: String, _ contents: String) -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("takt-tests-\(getpid())")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

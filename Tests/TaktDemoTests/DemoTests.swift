@@ -13,14 +13,6 @@ import TaktSchedule
 import TaktSim
 import TaktTime
 
-func loadSchedule(_ name: String) throws -> (Schedule, DerivedResults) {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    let text = try String(contentsOfFile: url.path + "/Schedules/" + name, encoding: .utf8)
-    let result = ScheduleChecker.check(text)
-    return (try #require(result.schedule), try #require(result.derived))
-}
-
 @Suite("The replicated control demo, simulated", .hostShared)
 struct DemoSimulationTests {
     @Test func theSameSeedGivesTheSameReportAndAnotherSeedAnother() throws {

@@ -15,7 +15,7 @@ struct FuzzReplayTests {
     @Test func seedsAndCrashersReplayCleanly() throws {
         var seeds = 0
         for dir in ["Tests/Fuzz/frame-seeds", "Tests/Fuzz/frame-crashers"] {
-            let path = repositoryRoot + "/" + dir
+            let path = packageRoot + "/" + dir
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             for name in names.sorted() where !name.hasPrefix(".") {
                 let bytes = [UInt8](try #require(FileManager.default.contents(atPath: path + "/" + name)))

@@ -9,7 +9,7 @@ import TaktSchedule
 import TaktTime
 
 func shippedSchedules() throws -> [(name: String, text: String, schedule: Schedule, derived: DerivedResults)] {
-    let dir = repositoryRoot + "/Schedules"
+    let dir = packageRoot + "/Schedules"
     let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".takt") }.sorted()
     return try names.map { name in
         let text = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)

@@ -1,34 +1,9 @@
-// Shared helpers of the protocol tests: a seeded PRNG, the repository root, frame builders.
+// Shared helpers of the protocol tests: frame builders (the seeded PRNG and the package root are TaktTestSupport's).
 
 import TaktProtocol
 import TaktSchedule
+import TaktTestSupport
 import TaktTime
-
-/// SplitMix64: one seeded PRNG for every randomized test (deterministic across runs; a copy of the
-/// one in TaktScheduleTests, since test targets cannot share code).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
-    mutating func bool() -> Bool { next() & 1 == 1 }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
-}
-
-/// The repository root (this file is Tests/TaktProtocolTests/Support.swift).
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
 
 /// A random C-state valid for `codec`.
 func randomCState(_ codec: FrameCodec, _ rng: inout SplitMix64) -> CState {

@@ -11,13 +11,6 @@ import TaktRuntime
 import TaktSchedule
 import TaktTime
 
-func loadSchedule(_ name: String) throws -> (Schedule, DerivedResults) {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    let result = ScheduleChecker.check(try String(contentsOfFile: url.path + "/Schedules/" + name, encoding: .utf8))
-    return (try #require(result.schedule), try #require(result.derived))
-}
-
 final class RecordCounter { var count = 0 }
 
 /// Four executives over a fake bus, run in 10 us quanta of fake host time.

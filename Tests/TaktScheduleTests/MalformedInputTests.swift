@@ -6,14 +6,8 @@ import Testing
 import TaktTestSupport
 import TaktSchedule
 
-let scheduleDirectory: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
 func shippedScheduleTexts() throws -> [(String, String)] {
-    let dir = scheduleDirectory + "/Schedules"
+    let dir = packageRoot + "/Schedules"
     let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".takt") }.sorted()
     return try names.map { ($0, try String(contentsOfFile: dir + "/" + $0, encoding: .utf8)) }
 }
@@ -118,7 +112,7 @@ struct MalformedInputTests {
 
     @Test func fuzzSeedsAndCrashersReplayCleanly() throws {
         for dir in ["Tests/Fuzz/schedule-seeds", "Tests/Fuzz/schedule-crashers"] {
-            let path = scheduleDirectory + "/" + dir
+            let path = packageRoot + "/" + dir
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             for name in names.sorted() {
                 let data = try #require(FileManager.default.contents(atPath: path + "/" + name))

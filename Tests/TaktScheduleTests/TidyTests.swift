@@ -15,7 +15,7 @@ struct TidyTests {
 
     @Test(arguments: coreModules)
     func coreModuleUsesNothingBanned(_ module: String) throws {
-        let dir = scheduleDirectory + "/Sources/" + module
+        let dir = packageRoot + "/Sources/" + module
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".swift") }
         #expect(!files.isEmpty)
         for file in files {
@@ -30,7 +30,7 @@ struct TidyTests {
     }
 
     @Test func packageHasNoDependencies() throws {
-        let text = try String(contentsOfFile: scheduleDirectory + "/Package.swift", encoding: .utf8)
+        let text = try String(contentsOfFile: packageRoot + "/Package.swift", encoding: .utf8)
         #expect(!text.contains(".package("))
         #expect(!text.contains("unsafeFlags"))
     }
@@ -39,7 +39,7 @@ struct TidyTests {
     /// one that runs real clusters or child processes on deadlines, `.hostShared` for the rest, so
     /// no suite added later runs beside a real cluster by accident; and no test lies outside a suite.
     @Test func everySuiteTakesTheHostGate() throws {
-        let tests = scheduleDirectory + "/Tests"
+        let tests = packageRoot + "/Tests"
         let enumerator = try #require(FileManager.default.enumerator(atPath: tests))
         var suites = 0
         while let file = enumerator.nextObject() as? String {

@@ -2,30 +2,6 @@ import Testing
 import TaktTestSupport
 import TaktTime
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded PRNG so every random test is reproducible.
-/// (Named apart from the internal `SplitMix64` of QuantityTests.swift, which is in the same module.)
-private struct SeededSplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15  // wrapping by design: the generator is defined modulo 2^64
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform-ish in `range` (modulo bias is irrelevant here). Wrapping arithmetic maps the full
-    /// Int64 range onto UInt64 without overflow.
-    mutating func int(in range: ClosedRange<Int64>) -> Int64 {
-        let width = UInt64(bitPattern: range.upperBound &- range.lowerBound) &+ 1
-        if width == 0 { return Int64(bitPattern: next()) }
-        return range.lowerBound &+ Int64(bitPattern: next() % width)
-    }
-
-    mutating func pick<T>(_ values: [T]) -> T { values[Int(next() % UInt64(values.count))] }
-}
-
 @inline(never) private func consume<T>(_ value: T) {
     if "\(value)".isEmpty { print("unreachable") }
 }
@@ -47,7 +23,7 @@ private func inverseFailure(_ clock: ClusterClock, _ c: ClusterInstant) -> Strin
 
 /// A random clock state: random anchor, slew (including the extremes), rate adjustments and corrections
 /// applied at increasing local instants.
-private func randomClock(_ rng: inout SeededSplitMix64) -> ClusterClock {
+private func randomClock(_ rng: inout SplitMix64) -> ClusterClock {
     let slew = DriftRate.partsPerBillion(rng.pick([1, 1_000, 10_000_000, rng.int(in: 1...999_999_999), 999_999_999]))
     var now = local(rng.int(in: -(1 << 50)...(1 << 50)))
     var clock = ClusterClock(anchor: now, cluster: cluster(rng.int(in: -(1 << 50)...(1 << 50))), maximumSlew: slew)
@@ -192,7 +168,7 @@ private func randomClock(_ rng: inout SeededSplitMix64) -> ClusterClock {
     /// Re-anchoring carries the sub-nanosecond remainder: a clock re-anchored at arbitrary instants is
     /// the same function as one anchored once.
     @Test func reanchoringIsExact() {
-        var rng = SeededSplitMix64(state: 0xC10C)
+        var rng = SplitMix64(seed: 0xC10C)
         for _ in 0..<50 {
             var reference = ClusterClock(anchor: local(0), cluster: cluster(0), maximumSlew: .partsPerBillion(rng.int(in: 1...20_000_000)))
             reference.adjustRate(by: .partsPerBillion(rng.int(in: -500_000...500_000)), at: local(0))
@@ -219,7 +195,7 @@ private func randomClock(_ rng: inout SeededSplitMix64) -> ClusterClock {
     }
 
     @Test func localTimeIsTheInverseOverARandomGrid() {
-        var rng = SeededSplitMix64(state: 20_240_601)
+        var rng = SplitMix64(seed: 20_240_601)
         for round in 0..<300 {
             let clock = randomClock(&rng)
             let center = clock.anchorCluster.nanoseconds
@@ -241,7 +217,7 @@ private func randomClock(_ rng: inout SeededSplitMix64) -> ClusterClock {
     @Test func monotonicUnderRandomCorrectionSequences() {
         let precision = Interval.microseconds(24)  // Π of the worked example (REFERENCE.md §2)
         for seed: UInt64 in 1...40 {
-            var rng = SeededSplitMix64(state: seed)
+            var rng = SplitMix64(seed: seed)
             let slew = DriftRate.partsPerBillion(rng.pick([10_000_000, 1_000, rng.int(in: 1...999_999_999), 999_999_999]))
             var now = local(rng.int(in: -(1 << 40)...(1 << 40)))
             var clock = ClusterClock(anchor: now, cluster: cluster(rng.int(in: -(1 << 40)...(1 << 40))), maximumSlew: slew)
