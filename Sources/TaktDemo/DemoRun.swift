@@ -78,11 +78,13 @@ public struct DemoReport: Sendable, Equatable {
         // command. A cluster can cold start again (its rounds renumbered from 0) when more faults
         // hit it than the hypothesis allows — a host that stalls every process at once for a
         // round — so rounds alone are ambiguous: the search starts at the plant's first actuation
-        // after that activation (round active + 1 or + 2, no earlier than a second before the
-        // restart on the plant's continuous time line), and a renumbering before the vote ends it.
+        // after that activation (within 100 rounds of it: a plant that lost rounds to host stalls
+        // has no sample of the next one or two; no earlier than a second before the restart on
+        // the plant's continuous time line, so the old numbering's larger rounds are not taken),
+        // and a renumbering before the vote ends it.
         let restartTime = (plan.restartAt ?? 0) - 1
         if let active = restartedActiveRound,
-           let start = samples.firstIndex(where: { $0.time >= restartTime && $0.round > active && $0.round <= active + 2 }) {
+           let start = samples.firstIndex(where: { $0.time >= restartTime && $0.round > active && $0.round <= active + 100 }) {
             let bit = UInt8(1) << plan.killReplica
             var previous = active
             for sample in samples[start...] {

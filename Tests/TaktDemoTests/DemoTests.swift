@@ -134,6 +134,10 @@ struct ControlNodeTests {
                         agreeing: r >= 10 ? 0b111 : 0b111 & ~bit, dissenting: 0, missing: r >= 10 ? 0 : bit)
         }
         #expect(reintegration(old + renumbered, active: 5) == 5)
+        // The plant lost rounds 1_101…1_110 to a stalled host: the figure counts from the
+        // activation to its next counted vote all the same.
+        #expect(reintegration((1_095...1_100).map { sample($0, counted: false) } + (1_111...1_115).map { sample($0, counted: true) },
+                              active: 1_100) == 11)
     }
 
     @Test func aReplicaAllocatesNothingPerActivation() throws {
