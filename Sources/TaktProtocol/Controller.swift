@@ -612,13 +612,18 @@ public struct NodeController {
         listen(bytes, at: arrival)
     }
 
-    /// Whether `bytes` is another node's valid frame of a running cluster of this schedule: it
-    /// decodes in its own C-state, carries the C-state, and is not a cold-start frame.
+    /// Whether `bytes` is another node's valid frame of another, running cluster of this
+    /// schedule: it decodes in its own C-state, carries the C-state, is not a cold-start frame,
+    /// and its round is more than one from this node's — an answer to this node's cold start
+    /// carries this node's round, and one that came late or failed its CRC here is not a reason
+    /// to give the start up.
     private func isRunningClusterFrame(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count <= windowBuffer.count, case .valid(let view) = codec.decodeForIntegration(bytes) else { return false }
+        let round = view.header.round
         return view.header.sender != configuration.node && view.header.flags.contains(.carriesCState)
             && !view.header.flags.contains(.coldStart) && view.header.scheduleIdentity == configuration.scheduleIdentity
             && configuration.modes[view.header.mode].slotSenders[view.header.slot] == view.header.sender
+            && (round > cursorRound ? round - cursorRound : cursorRound - round) > 1
     }
 
     /// The next slot of another node after `slot` (wrapping into the next round).
