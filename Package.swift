@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "TaktRuntimeTests", dependencies: ["TaktTestSupport", "TaktRuntime", "TaktPlatform", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
         .testTarget(name: "TaktControlTests", dependencies: ["TaktTestSupport", "TaktControl", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
         .testTarget(name: "TaktDemoTests", dependencies: ["TaktTestSupport", "TaktDemo", "TaktControl", "TaktSim", "TaktProtocol", "TaktSchedule", "TaktTime", "CTaktAllocationCounter"]),
-        .testTarget(name: "TaktCLITests", dependencies: ["TaktTestSupport", "TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform"]),
+        .testTarget(name: "TaktCLITests", dependencies: ["TaktTestSupport", "TaktCLI", "TaktSchedule", "TaktTime", "TaktPlatform", "TaktRuntime"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -27,7 +27,7 @@ public enum TaktCommand {
     static var subcommands: [Subcommand] {
         [
             Subcommand(name: "demo", summary: "the replicated control demo: a two-tank plant, a TMR controller, a node killed and a sensor value corrupted",
-                       usage: "takt demo [--simulated] [--seed N] [--duration D] [--svg FILE] [--json] [--no-faults] [--schedule FILE]",
+                       usage: "takt demo [--simulated] [--seed N] [--duration D] [--svg FILE] [--json] [--no-faults] [--priority P] [--schedule FILE]",
                        options: DemoCommand.options, run: DemoCommand.run),
             Subcommand(name: "check", summary: "validate schedule files, as a compiler would",
                        usage: "takt check FILE|DIR... [--format text|json] [--quiet]",

@@ -29,7 +29,15 @@ enum ClusterCommand {
     ]
 
     enum FaultAction { case kill, restart, stop(Interval) }
-    struct PlannedFault { var node: Int; var at: Interval; var action: FaultAction; var done = false; var contDone = false }
+    struct PlannedFault {
+        var node: Int
+        var at: Interval
+        var action: FaultAction
+        var done = false
+        var contDone = false
+        /// Where `ClusterRun.injected` holds it once injected.
+        var injectedIndex: Int? = nil
+    }
 
     static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
         func usage(_ message: String) -> Int32 { TaktCommand.usageError(message, subcommand: "cluster", console: &console) }
@@ -66,7 +74,7 @@ enum ClusterCommand {
         }
         guard run.launched else { return ExitStatus.usage }
         let report = ClusterReport.analyze(collector: run.collector, schedule: schedule, derived: derived, start: run.start,
-                                           duration: setup.duration, driftSpread: setup.driftSpread, faults: faults.map { ($0.node, $0.at, $0.action) })
+                                           duration: setup.duration, driftSpread: setup.driftSpread, faults: run.injected)
         report.print(json: arguments.has("--json"), path: path, schedule: schedule, events: run.events, drifts: setup.drifts,
                      logs: run.collector.logs, console: &console)
         return report.violations.isEmpty ? ExitStatus.success : ExitStatus.failure
@@ -206,26 +214,40 @@ struct ClusterRun {
                 if !fault.done && elapsed >= fault.at {
                     faults[f].done = true
                     let name = schedule.nodes[fault.node].name
+                    // The fault's instant is read just before the signal is sent (this loop may
+                    // have woken late): detection is measured from when the fault really began.
+                    var at = MonotonicClock.now()
                     switch fault.action {
                     case .kill:
-                        if let p = processes[fault.node], p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-                        collector.mark(.kill, node: fault.node, at: now)
-                        run.events.append((now - run.start, "kill -9 \(name)"))
+                        if let p = processes[fault.node], p.isRunning {
+                            at = MonotonicClock.now()
+                            kill(p.processIdentifier, SIGKILL)
+                            p.waitUntilExit()
+                        }
+                        collector.mark(.kill, node: fault.node, at: at)
+                        run.events.append((at - run.start, "kill -9 \(name)"))
                     case .restart:
                         if processes[fault.node]?.isRunning != true { _ = start(fault.node) }
-                        collector.mark(.restart, node: fault.node, at: now)
-                        run.events.append((now - run.start, "restart \(name)"))
+                        collector.mark(.restart, node: fault.node, at: at)
+                        run.events.append((at - run.start, "restart \(name)"))
                     case .stop:
-                        if let p = processes[fault.node] { kill(p.processIdentifier, SIGSTOP) }
-                        collector.mark(.stop, node: fault.node, at: now)
-                        run.events.append((now - run.start, "SIGSTOP \(name)"))
+                        if let p = processes[fault.node] {
+                            at = MonotonicClock.now()
+                            kill(p.processIdentifier, SIGSTOP)
+                        }
+                        collector.mark(.stop, node: fault.node, at: at)
+                        run.events.append((at - run.start, "SIGSTOP \(name)"))
                     }
-                    run.injected.append((fault.node, now - run.start, fault.action))
+                    faults[f].injectedIndex = run.injected.count
+                    run.injected.append((fault.node, at - run.start, fault.action))
                 }
                 if case .stop(let length) = fault.action, fault.done, !fault.contDone, elapsed >= fault.at + length {
                     faults[f].contDone = true
+                    let at = MonotonicClock.now()
                     if let p = processes[fault.node] { kill(p.processIdentifier, SIGCONT) }
-                    run.events.append((now - run.start, "SIGCONT \(schedule.nodes[fault.node].name)"))
+                    run.events.append((at - run.start, "SIGCONT \(schedule.nodes[fault.node].name)"))
+                    // The stop as it really lasted, from SIGSTOP to SIGCONT.
+                    if let i = faults[f].injectedIndex { run.injected[i].action = .stop(at - run.start - run.injected[i].at) }
                 }
             }
             if interactive && now - lastStatus >= .milliseconds(250) {
@@ -269,6 +291,11 @@ final class RecordCollector: @unchecked Sendable {
         logs = [String](repeating: "", count: nodes)
     }
 
+    /// Records (and latency entries) of `node`, as its reader thread parses them from its pipe.
+    func add(_ parsed: [NodeRecord], latencies entries: [LatencyEntry] = [], node: Int) {
+        lock.lock(); records[node] += parsed; latencies[node] += entries; lock.unlock()
+    }
+
     func mark(_ m: Mark, node: Int, at: LocalInstant) { lock.lock(); marks.append((m, node, at)); lock.unlock() }
 
     func read(_ handle: FileHandle, node: Int) {
@@ -288,7 +315,7 @@ final class RecordCollector: @unchecked Sendable {
                     }
                     buffer.removeFirst(RecordLayout.bytes)
                 }
-                if !parsed.isEmpty || !entries.isEmpty { lock.lock(); records[node] += parsed; latencies[node] += entries; lock.unlock() }
+                if !parsed.isEmpty || !entries.isEmpty { add(parsed, latencies: entries, node: node) }
             }
             finished()
         }

@@ -9,6 +9,9 @@ import TaktRuntime
 import TaktSchedule
 import TaktTime
 
+/// An instant of the run (from its start) as seconds to the millisecond: "3.001 s".
+func secondsText(_ i: Interval) -> String { String(format: "%.3f s", Double(i.nanoseconds) / 1e9) }
+
 struct ClusterReport {
     var startup: Interval?
     var precisionMax: Interval?
@@ -19,7 +22,11 @@ struct ClusterReport {
     var readingErrors: [[Int64]] = []
     var precisionBound: Interval?
     var lowerBound: Interval?
-    var detections: [(node: Int, at: Interval, rounds: Double?)] = []
+    /// Each kill or stop: when every other node had removed it, in rounds after the fault, as
+    /// the host ran them (`rounds`) and on their schedules (`scheduled`: the instant the detecting
+    /// action was due). The two differ by how late this host ran the detecting process; the
+    /// protocol's bound applies to the schedule.
+    var detections: [(node: Int, at: Interval, rounds: Double?, scheduled: Double?, witnessed: Bool)] = []
     var reintegrations: [(node: Int, at: Interval, rounds: Double?)] = []
     var timeline: [(at: Interval, text: String)] = []
     var lateness: [(node: Int, p50: Interval, p99: Interval, max: Interval)] = []
@@ -27,6 +34,8 @@ struct ClusterReport {
     /// Nodes left out of a membership (or not active) without an injected fault: timing faults of
     /// this host (a stalled process), with the instant first seen.
     var unplannedFaults: [(node: Int, at: Interval)] = []
+    /// Faults whose detection or reintegration had no witness (every other node touched by a fault).
+    var unmeasured: [String] = []
     var violations: [String] = []
 
     static func analyze(collector: RecordCollector, schedule: Schedule, derived: DerivedResults, start: LocalInstant,
@@ -52,7 +61,11 @@ struct ClusterReport {
             case .restart: continue
             case .stop(let length): recoverFrom = from + length
             }
-            let back = records[node].first { $0.host >= recoverFrom && $0.status == 3 && $0.kind == .roundEnd }?.host
+            // Active again: its first round end as an active node written on time — a process
+            // resumed after SIGSTOP first writes the record that was due while it was stopped.
+            let back = records[node].first { r in
+                r.host >= recoverFrom && r.status == 3 && r.kind == .roundEnd && (r.planned.map { r.host - $0 < round / 4 } ?? true)
+            }?.host
             excluded[node].append((from, (back ?? end + .seconds(3600)) + round * 2))
         }
         func touched(_ node: Int, _ t: LocalInstant) -> Bool { excluded[node].contains { $0.0 <= t && t < $0.1 } }
@@ -72,7 +85,9 @@ struct ClusterReport {
         // guardian): a node another active node left out of its membership, or that was not active
         // itself, is not correct around that instant; it is left out of the precision figures.
         var lastUnplanned = [LocalInstant?](repeating: nil, count: n)
-        for r in merged where r.host >= upAt {
+        for r in merged where r.host >= upAt && !touched(r.node, r.host) {
+            // (A node an injected fault touches says nothing about the others: a process resumed
+            // after SIGSTOP reports its stale view before it notices it is late.)
             var out: [Int] = r.status == 3 ? (0..<n).filter { !r.isMember($0) } : [r.node]
             out.removeAll { node in touched(node, r.host) }
             for node in out {
@@ -136,48 +151,63 @@ struct ClusterReport {
             report.lowerBound = PrecisionBound.lowerBound(readingError: measured, clocks: schedule.syncNodeCount)
         }
 
-        // Detection and reintegration, from every other untouched node's records.
+        // Detection and reintegration, from the records of every other node no fault touched at the
+        // fault's instant (its witnesses): when the last of them had seen `matches`, counted from
+        // `from`, as the host ran it and on its schedule; .never when a witness never saw it.
+        enum Seen { case noWitness, never, after(Double, scheduled: Double) }
+        func everyWitness(of node: Int, at t0: LocalInstant, from: LocalInstant, _ matches: (NodeRecord) -> Bool) -> Seen {
+            var worst = Interval.zero, worstScheduled = Interval.zero, witnesses = 0
+            for other in 0..<n where other != node && !touched(other, t0) {
+                witnesses += 1
+                guard let seen = records[other].first(where: { $0.host >= from && $0.kind != .summary && matches($0) }) else { return .never }
+                worst = max(worst, seen.host - from)
+                worstScheduled = max(worstScheduled, max(seen.planned ?? seen.host, from) - from)
+            }
+            let r = Double(round.nanoseconds)
+            return witnesses == 0 ? .noWitness : .after(Double(worst.nanoseconds) / r, scheduled: Double(worstScheduled.nanoseconds) / r)
+        }
+        let name = { (node: Int) in schedule.nodes[node].name }
         for (node, at, action) in faults {
             let t0 = start + at
             switch action {
             case .kill, .stop:
-                var worst: Interval? = .zero
-                for other in 0..<n where other != node && !touched(other, t0) {
-                    let seen = records[other].first { $0.host >= t0 && $0.kind != .summary && !$0.isMember(node) }
-                    guard let seen else { worst = nil; break }
-                    worst = worst.map { max($0, seen.host - t0) }
+                let detected = everyWitness(of: node, at: t0, from: t0) { !$0.isMember(node) }
+                switch detected {
+                case .noWitness:
+                    report.detections.append((node, at, nil, nil, false))
+                    report.unmeasured.append("\(name(node))'s fault at \(secondsText(at)): every other node was itself touched by a fault then")
+                case .never:
+                    report.detections.append((node, at, nil, nil, true))
+                    report.violations.append("\(name(node))'s fault at \(secondsText(at)) was never detected by every other node")
+                case .after(let rounds, let scheduled):
+                    report.detections.append((node, at, rounds, scheduled, true))
+                    if scheduled > 2 {
+                        report.violations.append("\(name(node))'s fault at \(secondsText(at)) was detected after \(String(format: "%.2f", scheduled)) rounds on the detecting nodes' schedules (bound 2)")
+                    }
                 }
-                let rounds = worst.map { Double($0.nanoseconds) / Double(round.nanoseconds) }
-                report.detections.append((node, at, rounds))
                 if case .stop(let length) = action {
                     // After SIGCONT the node finds itself late, stays silent (guardian), freezes or
                     // re-integrates: when is it back in every other node's membership?
                     let cont = t0 + length
-                    var back: Interval? = .zero
-                    for other in 0..<n where other != node && !touched(other, t0) {
-                        let seen = records[other].first { $0.host >= cont && $0.kind != .summary && $0.isMember(node) && $0.status == 3 }
-                        guard let seen else { back = nil; break }
-                        back = back.map { max($0, seen.host - cont) }
-                    }
-                    let rejoin = back.map { Double($0.nanoseconds) / Double(round.nanoseconds) }
-                    report.reintegrations.append((node, at + length, rejoin))
-                    if rejoin == nil && end - cont > round * 30 {
-                        report.violations.append("\(schedule.nodes[node].name), stopped at \(at), never rejoined after SIGCONT")
+                    switch everyWitness(of: node, at: t0, from: cont, { $0.isMember(node) && $0.status == 3 }) {
+                    case .after(let rounds, _): report.reintegrations.append((node, at + length, rounds))
+                    case .noWitness: report.reintegrations.append((node, at + length, nil))
+                    case .never:
+                        report.reintegrations.append((node, at + length, nil))
+                        if end - cont > round * 30 { report.violations.append("\(name(node)), stopped at \(secondsText(at)), never rejoined after SIGCONT") }
                     }
                 }
-                if let rounds, rounds > 2 { report.violations.append("\(schedule.nodes[node].name)'s fault at \(at) was detected after \(String(format: "%.2f", rounds)) rounds (bound 2)") }
-                if rounds == nil { report.violations.append("\(schedule.nodes[node].name)'s fault at \(at) was never detected by every other node") }
             case .restart:
-                var worst: Interval? = .zero
-                for other in 0..<n where other != node && !touched(other, t0) {
-                    let seen = records[other].first { $0.host >= t0 && $0.kind != .summary && $0.isMember(node) && $0.status == 3 }
-                    guard let seen else { worst = nil; break }
-                    worst = worst.map { max($0, seen.host - t0) }
-                }
-                let rounds = worst.map { Double($0.nanoseconds) / Double(round.nanoseconds) }
-                report.reintegrations.append((node, at, rounds))
-                if rounds == nil && end - t0 > round * 30 {
-                    report.violations.append("\(schedule.nodes[node].name) restarted at \(at) but never rejoined every other node's membership")
+                switch everyWitness(of: node, at: t0, from: t0, { $0.isMember(node) && $0.status == 3 }) {
+                case .after(let rounds, _): report.reintegrations.append((node, at, rounds))
+                case .noWitness:
+                    report.reintegrations.append((node, at, nil))
+                    report.unmeasured.append("\(name(node))'s restart at \(secondsText(at)): every other node was itself touched by a fault then")
+                case .never:
+                    report.reintegrations.append((node, at, nil))
+                    if end - t0 > round * 30 {
+                        report.violations.append("\(name(node)) restarted at \(secondsText(at)) but never rejoined every other node's membership")
+                    }
                 }
             }
         }
@@ -217,6 +247,7 @@ struct ClusterReport {
     func print(json: Bool, path: String, schedule: Schedule, events: [(at: Interval, text: String)], drifts: [Double],
                logs: [String], console: inout Console) {
         let detectionMax = detections.compactMap(\.rounds).max()
+        let detectionScheduledMax = detections.compactMap(\.scheduled).max()
         let reintegrationMax = reintegrations.compactMap(\.rounds).max()
         if json {
             func ns(_ i: Interval?) -> JSON { i.map { .int($0.nanoseconds) } ?? .null }
@@ -228,9 +259,11 @@ struct ClusterReport {
                 ("precision_bound_ns", ns(precisionBound)), ("reading_error_ns", ns(measuredReadingError)), ("lower_bound_ns", ns(lowerBound)),
                 ("precision_samples", .int(Int64(precisionSamples))),
                 ("detection_rounds_max", detectionMax.map(JSON.double) ?? .null),
+                ("detection_rounds_max_scheduled", detectionScheduledMax.map(JSON.double) ?? .null),
                 ("reintegration_rounds_max", reintegrationMax.map(JSON.double) ?? .null),
                 ("foreign_datagrams", .int(Int64(foreign))),
                 ("unplanned_faults", .int(Int64(unplannedFaults.count))),
+                ("unmeasured", .array(unmeasured.map(JSON.string))),
                 ("lateness_ns", latenessJSON(schedule)),
                 ("faults", .array(events.map { .string("\($0.at): \($0.text)") })),
             ])
@@ -243,13 +276,21 @@ struct ClusterReport {
         if let max = precisionMax, let p99 = precisionP99 {
             text += "  precision: max \(max), p99 \(p99) over \(precisionSamples) rounds; bound Π = \(precisionBound?.description ?? "-") from the measured reading error ε = \(measuredReadingError?.description ?? "-"); lower bound ε(1−1/N) = \(lowerBound?.description ?? "-")\n"
         }
-        for d in detections { text += "  fault of \(schedule.nodes[d.node].name) at \(d.at): detected by every other node after " + (d.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
-        for r in reintegrations { text += "  restart of \(schedule.nodes[r.node].name) at \(r.at): back in every membership after " + (r.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
+        for d in detections {
+            text += "  fault of \(schedule.nodes[d.node].name) at \(secondsText(d.at)): detected by every other node after " + (d.rounds.map { String(format: "%.2f rounds", $0) } ?? (d.witnessed ? "— never" : "— not measured"))
+            if let rounds = d.rounds, let scheduled = d.scheduled, rounds - scheduled >= 0.01 {
+                text += String(format: " (%.2f on their schedules; the other %.1f ms: this host ran them late)", scheduled,
+                               (rounds - scheduled) * Double(schedule.cluster.round.nanoseconds) / 1e6)
+            }
+            text += "\n"
+        }
+        for r in reintegrations { text += "  restart of \(schedule.nodes[r.node].name) at \(secondsText(r.at)): back in every membership after " + (r.rounds.map { String(format: "%.2f rounds", $0) } ?? "— never") + "\n" }
+        for u in unmeasured { text += "  not measured: \(u)\n" }
         text += latenessLines(schedule)
         if foreign > 0 { text += "  datagrams dropped outside their sender's window or malformed: \(foreign)\n" }
         if !unplannedFaults.isEmpty {
             text += "  faults nobody injected (this host stalled a node; it left the membership and rejoined): \(unplannedFaults.count), e.g. "
-                + unplannedFaults.prefix(4).map { "\(schedule.nodes[$0.node].name) at \($0.at)" }.joined(separator: ", ") + "\n"
+                + unplannedFaults.prefix(4).map { "\(schedule.nodes[$0.node].name) at \(secondsText($0.at))" }.joined(separator: ", ") + "\n"
         }
         if !timeline.isEmpty {
             text += "  membership changes (\(timeline.count)):\n"

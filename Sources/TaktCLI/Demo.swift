@@ -23,6 +23,7 @@ enum DemoCommand {
         OptionSpec(["--svg"], value: "FILE", help: "the plot: setpoint, level, pump command, fault events (default demo.svg; '-' for none)"),
         OptionSpec(["--json"], help: "print the report as JSON on stdout"),
         OptionSpec(["--no-faults"], help: "run without the kill, restart and corruption (a reference run)"),
+        OptionSpec(["--priority"], value: "P", help: "run every node SCHED_FIFO at priority P with memory locked (when permitted; not with --simulated)"),
     ]
 
     static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
@@ -55,6 +56,9 @@ enum DemoCommand {
         guard arguments.has("--simulated") else {
             return runProcesses(arguments: arguments, path: path, schedule: schedule, derived: derived, plan: plan, seed: seed,
                                 svg: svg, json: json, console: &console)
+        }
+        if arguments.has("--priority") {
+            return TaktCommand.usageError("--priority sets the nodes' scheduling on this host; the simulator has none", subcommand: "demo", console: &console)
         }
         let err = console.err
         let interactive = console.interactive && !json

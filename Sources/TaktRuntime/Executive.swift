@@ -59,6 +59,9 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     private let frame: UnsafeMutableRawBufferPointer
     private let recordBuffer: UnsafeMutableRawBufferPointer
     private var roundLatenessMax = Interval.zero
+    /// The host instant the action being performed was due (records carry it: a stalled process
+    /// acts late, but its schedule says when the protocol decided).
+    private var actionDue = LocalInstant.zero
     /// Optional: every wake-up's lateness in order (a benchmark's time series), caller-owned.
     public var latenessLog: UnsafeMutableBufferPointer<Int64>?
     public private(set) var latenessLogged = 0
@@ -165,6 +168,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
             if shouldStop() { return }  // a stop request during the spin: do not act any more
             if isListeningOrStarting && controller.nextAction()?.action != action { continue }
             recordWakeUp(late, for: deadline)
+            actionDue = deadline
             perform(action, planned: at)
             // Overrun: the action ended after the next one was due (the loop fell behind).
             if let next = controller.nextAction(), oscillator.host(atLocal: next.at) < time.now(), next.at > at {
@@ -376,6 +380,7 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
                            round: controller.cState.round, host: host, cluster: cluster, membershipWords: membershipWords(),
                            counters: counters,
                            lateness: kind == .summary ? (p50, p99, lateness.maximum ?? .zero) : (roundLatenessMax, .zero, .zero),
+                           planned: kind == .summary || actionDue == .zero ? nil : actionDue,
                            deviationCount: configuration.syncNodes.count,
                            deviation: { sender in
                                controller.roundDeviation(of: sender).map { Int32(clamping: $0.nanoseconds) }

@@ -15,7 +15,9 @@
 //   64 8×u32 counters: frames sent, accepted, missing, rejected, foreign datagrams, guardian
 //            suppressions, restarts after freeze, records dropped
 //   96 i64 dispatch lateness: maximum of the round (kind 1) or p50 (kind 3)
-//  104 i64 dispatch lateness p99 (kind 3), else 0
+//  104 i64 dispatch lateness p99 (kind 3); kinds 1 and 2: the host instant the action that wrote
+//            the record was due (CLOCK_MONOTONIC ns) — a stalled process acts late, its schedule
+//            does not
 //  112 i64 dispatch lateness maximum over the run (kind 3), else 0
 //  120 u32 overruns (actions started after the next action's instant had passed)
 //  124 u32 deviation count D (≤ 56)
@@ -45,11 +47,15 @@ public struct NodeRecord: Sendable, Equatable {
     public var latenessA: Interval
     public var latenessB: Interval
     public var latenessC: Interval
+    /// Kinds 1 and 2: the host instant the action that wrote the record was due (`host` is when
+    /// it ran; the difference is the process's lateness, e.g. a stall by the host).
+    public var planned: LocalInstant?
     public var deviations: [Int32?]
 
     public init(kind: RecordKind, status: UInt8, node: Int, mode: Int, round: UInt64, host: LocalInstant, cluster: Int64,
                 membership: (UInt64, UInt64, UInt64, UInt64), counters: NodeCounters,
-                latenessA: Interval = .zero, latenessB: Interval = .zero, latenessC: Interval = .zero, deviations: [Int32?] = []) {
+                latenessA: Interval = .zero, latenessB: Interval = .zero, latenessC: Interval = .zero, planned: LocalInstant? = nil,
+                deviations: [Int32?] = []) {
         self.kind = kind
         self.status = status
         self.node = node
@@ -62,13 +68,14 @@ public struct NodeRecord: Sendable, Equatable {
         self.latenessA = latenessA
         self.latenessB = latenessB
         self.latenessC = latenessC
+        self.planned = planned
         self.deviations = deviations
     }
 
     public static func == (a: NodeRecord, b: NodeRecord) -> Bool {
         a.kind == b.kind && a.status == b.status && a.node == b.node && a.mode == b.mode && a.round == b.round && a.host == b.host
             && a.cluster == b.cluster && a.membership == b.membership && a.counters == b.counters && a.latenessA == b.latenessA
-            && a.latenessB == b.latenessB && a.latenessC == b.latenessC && a.deviations == b.deviations
+            && a.latenessB == b.latenessB && a.latenessC == b.latenessC && a.planned == b.planned && a.deviations == b.deviations
     }
 
     public func isMember(_ node: Int) -> Bool {
@@ -98,11 +105,12 @@ public struct NodeRecord: Sendable, Equatable {
         var c = NodeCounters(sent: u32(64), accepted: u32(68), missing: u32(72), rejected: u32(76), foreign: u32(80),
                              guardianSuppressed: u32(84), restarts: u32(88), recordsDropped: u32(92))
         c.overruns = u32(120)
+        let summary = kind == .summary
         return NodeRecord(kind: kind, status: bytes[1], node: Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self))),
                           mode: Int(u32(4)), round: u64(8), host: LocalInstant(nanoseconds: i64(16)), cluster: i64(24),
                           membership: (u64(32), u64(40), u64(48), u64(56)), counters: c,
-                          latenessA: .nanoseconds(i64(96)), latenessB: .nanoseconds(i64(104)), latenessC: .nanoseconds(i64(112)),
-                          deviations: deviations)
+                          latenessA: .nanoseconds(i64(96)), latenessB: .nanoseconds(summary ? i64(104) : 0), latenessC: .nanoseconds(i64(112)),
+                          planned: summary || i64(104) == 0 ? nil : LocalInstant(nanoseconds: i64(104)), deviations: deviations)
     }
 }
 
@@ -131,9 +139,10 @@ public struct NodeCounters: Sendable, Equatable {
 public enum RecordWriter {
     public static func write(kind: RecordKind, status: UInt8, node: Int, mode: Int, round: UInt64, host: LocalInstant, cluster: Int64,
                              membershipWords: (UInt64, UInt64, UInt64, UInt64), counters: NodeCounters,
-                             lateness: (Interval, Interval, Interval), deviationCount: Int, deviation: (Int) -> Int32?,
-                             into buffer: UnsafeMutableRawBufferPointer) {
+                             lateness: (Interval, Interval, Interval), planned: LocalInstant? = nil, deviationCount: Int,
+                             deviation: (Int) -> Int32?, into buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count >= RecordLayout.bytes)
+        precondition(planned == nil || (kind != .summary && lateness.1 == .zero), "offset 104 holds either p99 (summary) or the due instant")
         for i in 0..<RecordLayout.bytes { buffer[i] = 0 }
         buffer[0] = kind.rawValue
         buffer[1] = status
@@ -156,7 +165,7 @@ public enum RecordWriter {
         buffer.storeBytes(of: counters.recordsDropped.littleEndian, toByteOffset: 92, as: UInt32.self)
         buffer.storeBytes(of: counters.overruns.littleEndian, toByteOffset: 120, as: UInt32.self)
         buffer.storeBytes(of: lateness.0.nanoseconds.littleEndian, toByteOffset: 96, as: Int64.self)
-        buffer.storeBytes(of: lateness.1.nanoseconds.littleEndian, toByteOffset: 104, as: Int64.self)
+        buffer.storeBytes(of: (planned?.nanoseconds ?? lateness.1.nanoseconds).littleEndian, toByteOffset: 104, as: Int64.self)
         buffer.storeBytes(of: lateness.2.nanoseconds.littleEndian, toByteOffset: 112, as: Int64.self)
         let count = min(deviationCount, RecordLayout.maximumDeviations)
         buffer.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 124, as: UInt32.self)

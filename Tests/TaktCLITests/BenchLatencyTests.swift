@@ -177,7 +177,7 @@ extension ClusterCommandTests {
         var status: Int32 = 0, out = "", err = "", report: [String: Any] = [:]
         for attempt in 1...3 {
             (status, out, err) = try taktProcess(["bench", "latency", schedule, "--duration", "4s", "--spin", "10us",
-                                                  "--port", "\(port)", "--json", json, "--svg", svg])
+                                                  "--port", "\(port)", "--json", json, "--svg", svg] + realTimeNodes)
             report = (try? jsonObject(String(decoding: FileManager.default.contents(atPath: json) ?? Data(), as: UTF8.self))) ?? [:]
             let measured = pairs(report).map { $0.receiver["delivered"] as? Int ?? 0 }
             if measured.count == 12 && measured.allSatisfy({ $0 >= 40 }) { break }

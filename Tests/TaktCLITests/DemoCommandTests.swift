@@ -39,7 +39,8 @@ struct DemoCommandTests {
     }
 
     @Test(arguments: [["demo", "extra"], ["demo", "--duration", "1s"], ["demo", "--seed", "x"], ["demo", "--schedule", "/nonexistent.takt"],
-                      ["demo", "--simulated", "--schedule", packageRoot + "/Schedules/minimal.takt"]])
+                      ["demo", "--simulated", "--schedule", packageRoot + "/Schedules/minimal.takt"], ["demo", "--simulated", "--priority", "50"],
+                      ["demo", "--priority", "0"]])
     func badUsageExitsTwo(_ arguments: [String]) throws {
         let (status, _, err) = try taktProcess(arguments)
         #expect(status == 2, "\(arguments): \(err)")
@@ -55,10 +56,10 @@ extension ClusterCommandTests {
     /// stalls (every node frozen, cold starts that collide): up to three runs, each failed one
     /// printed, the last one judged — as NamespaceTests and the latency benchmark do.
     @Test func theDemoOverRealProcessesMasksAKilledControllerAndReintegratesIt() throws {
-        var (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"])
+        var (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"] + realTimeNodes)
         for attempt in 2...3 where status != 0 {
             print("DemoCommandTests: run \(attempt - 1) exited \(status): \(out.prefix(600))")
-            (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"])
+            (status, out, err) = try taktProcess(["demo", "--duration", "13s", "--json", "--svg", "-"] + realTimeNodes)
         }
         #expect(status == 0, "\(err)")
         let report = try jsonObject(out)

@@ -91,7 +91,7 @@ struct NamespaceTests {
         var run: (status: Int32, pid: Int32, output: Data, errors: String)
         var pids: [Int32] = []
         repeat {
-            run = try runScript([schedule, "--duration", "6s", "--json"] + netem + ["--", "--spin", "10us"])
+            run = try runScript([schedule, "--duration", "6s", "--json"] + netem + ["--", "--spin", "10us"] + realTimeNodes)
             pids.append(run.pid)
             print(run.errors, terminator: "")
             if run.status != 0 { print("NamespaceTests: run \(pids.count) exited \(run.status): \(String(decoding: run.output, as: UTF8.self))") }

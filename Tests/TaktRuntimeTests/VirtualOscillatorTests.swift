@@ -35,12 +35,19 @@ struct VirtualOscillatorTests {
         defer { buffer.deallocate() }
         RecordWriter.write(kind: .roundEnd, status: 3, node: 2, mode: 1, round: 99, host: LocalInstant(nanoseconds: 123), cluster: -5,
                            membershipWords: (0b1011, 0, 1 << 63, 0), counters: counters,
-                           lateness: (.nanoseconds(10), .nanoseconds(20), .nanoseconds(30)), deviationCount: 4,
+                           lateness: (.nanoseconds(10), .zero, .zero), planned: LocalInstant(nanoseconds: 120), deviationCount: 4,
                            deviation: { $0 == 1 ? nil : Int32($0 * 100) }, into: buffer)
         let record = NodeRecord.decode(UnsafeRawBufferPointer(buffer))
         #expect(record?.kind == .roundEnd && record?.node == 2 && record?.mode == 1 && record?.round == 99 && record?.cluster == -5)
+        #expect(record?.latenessA == .nanoseconds(10) && record?.planned == LocalInstant(nanoseconds: 120) && record?.latenessB == .zero)
         #expect(record?.counters == counters && record?.deviations == [0, nil, 200, 300])
         #expect(record?.isMember(0) == true && record?.isMember(2) == false && record?.isMember(191) == true && record?.isMember(300) == false)
+        // A summary carries the run's percentiles where round records carry the due instant.
+        RecordWriter.write(kind: .summary, status: 3, node: 2, mode: 1, round: 99, host: LocalInstant(nanoseconds: 123), cluster: -5,
+                           membershipWords: (0, 0, 0, 0), counters: counters, lateness: (.nanoseconds(10), .nanoseconds(20), .nanoseconds(30)),
+                           deviationCount: 0, deviation: { _ in nil }, into: buffer)
+        let summary = NodeRecord.decode(UnsafeRawBufferPointer(buffer))
+        #expect(summary?.latenessB == .nanoseconds(20) && summary?.latenessC == .nanoseconds(30) && summary?.planned == nil)
         let garbage = [UInt8](repeating: 0xEE, count: RecordLayout.bytes)
         #expect(garbage.withUnsafeBytes { NodeRecord.decode($0) } == nil)
         #expect([UInt8](repeating: 1, count: 10).withUnsafeBytes { NodeRecord.decode($0) } == nil)
