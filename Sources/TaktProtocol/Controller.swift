@@ -400,7 +400,10 @@ public struct NodeController {
         payloadScratch.deallocate()
     }
 
-    public var isActive: Bool { status == .active }
+    public var isActive: Bool { if case .active = status { true } else { false } }
+
+    /// Listening for a frame to integrate on (or for its listen timeout).
+    public var isListening: Bool { if case .listening = status { true } else { false } }
 
     /// The deviation (arrival − expected arrival, in this node's cluster time) of `sender`'s
     /// correct frame in the current round, if one was accepted; cleared when the round ends. A
@@ -410,7 +413,12 @@ public struct NodeController {
         return Interval(nanoseconds: senderDeviations[sender])
     }
     /// Sends frames and keeps a synchronized clock: active or cold starting.
-    public var isOperating: Bool { status == .active || status == .coldStarting }
+    public var isOperating: Bool {
+        switch status {
+        case .active, .coldStarting: true
+        case .listening, .integrating, .frozen: false
+        }
+    }
     /// The current mode's tables (a stored copy: set whenever the mode changes).
     private var table: ModeTable
 

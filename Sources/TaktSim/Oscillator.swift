@@ -27,6 +27,12 @@ public struct SimulatedOscillator: Sendable, Equatable {
     /// and divided by the hardware's 128/64-bit divide (|e·rate/10⁹| < |e| always fits).
     public func local(atTrueTime t: Int64) -> LocalInstant {
         let elapsed = t &- anchorTrue  // &-: true times are within ±2^62 of each other (the run's horizon)
+        let (small, overflow) = elapsed.multipliedReportingOverflow(by: ratePartsPerBillion)
+        if !overflow {
+            // The usual case (|e| below 2^63 / ρ: hours): a 64-bit division by a constant.
+            let q = small / 1_000_000_000
+            return anchorLocal + Interval(nanoseconds: elapsed + (small % 1_000_000_000 < 0 ? q - 1 : q))
+        }
         let product = elapsed.multipliedFullWidth(by: ratePartsPerBillion)
         var (q, r) = Int64(1_000_000_000).dividingFullWidth(product)
         if r < 0 { q -= 1 }  // floor
@@ -37,6 +43,13 @@ public struct SimulatedOscillator: Sendable, Equatable {
     public func trueTime(atLocal local: LocalInstant) -> Int64 {
         let delta = (local - anchorLocal).nanoseconds
         let rate = 1_000_000_000 + ratePartsPerBillion
+        // delta·1e9 / rate = delta − delta·p / rate (p = rate − 1e9), so e = delta − ⌊delta·p / rate⌋:
+        // in 64 bits whenever delta·p fits (|delta| below 2^63 / ρ: hours).
+        let (small, overflow) = delta.multipliedReportingOverflow(by: ratePartsPerBillion)
+        if !overflow {
+            let q = small / rate
+            return anchorTrue + delta - (small % rate < 0 ? q - 1 : q)
+        }
         // Smallest e with floor(e·rate / 1e9) ≥ delta  ⇔  e·rate ≥ delta·1e9  ⇔  e = ceil(delta·1e9 / rate).
         // |delta·1e9 / rate| ≤ 2|delta| for a forward-running oscillator (rate > 5·10⁸ here), so the
         // quotient fits in Int64 for the run's horizon.

@@ -601,9 +601,11 @@ struct SimulationRun {
         controllers[node].frameArrived(UnsafeRawBufferPointer(rebasing: frameBuffers[frame][0..<frameLengths[frame]]), at: local)
         // A listening node may have integrated or restarted its timeout; a cold-starting one may
         // have met another cold-start frame (contention).
-        if before == .listening || before == .coldStarting {
+        switch before {
+        case .listening, .coldStarting:
             if controllers[node].status != before { lastStatusChange = arrival }
             rescheduleWake(node)
+        case .integrating, .active, .frozen: break
         }
     }
 
@@ -831,7 +833,7 @@ struct SimulationRun {
             if cut { continue }
             let error = halfError > 0 ? random.uniform(-halfError...halfError) : 0
             let arrival = max(now, sendTime + propagation + error + (j % 2 == 0 ? -skew : skew))
-            if arrival < nextWake[j] && arrival < nextFaultTime && controllers[j].status != .listening {
+            if arrival < nextWake[j] && arrival < nextFaultTime && !controllers[j].isListening {
                 handOver(frame, to: j, arrival: arrival)
             } else {
                 frameReferences[frame] += 1
@@ -1128,7 +1130,7 @@ struct SimulationRun {
         let app = application
         // The delivery instant every node delivers at (cluster time): the slot's end + Π.
         let deliveryInstant = ClusterInstant(nanoseconds: Int64(r) * roundNs + slotEnds[mode][s]) + precision
-        for node in 0..<n where powered[node] && controllers[node].status != .listening {
+        for node in 0..<n where powered[node] && !controllers[node].isListening {
             var i = 0
             keys.removeAll(keepingCapacity: true)
             controllers[node].deliver(round: r, slot: s) { d in

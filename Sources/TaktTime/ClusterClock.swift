@@ -16,7 +16,8 @@
 // the state is kept so that re-anchoring is exact and never loses or invents a fraction of a ns):
 //   L        a local instant (`LocalInstant`, ns)
 //   L₀       `anchorLocal`                 local instant of the last (re-)anchoring
-//   Ĉ₀       `anchorClusterAttoseconds`    cluster time at L₀, in as (C₀ = ⌊Ĉ₀ / B⌋ = `anchorCluster`)
+//   Ĉ₀       cluster time at L₀, in as, kept as C₀·B + f with 0 ≤ f < B (`anchorClusterNanoseconds`,
+//            `anchorClusterFraction`; C₀ = ⌊Ĉ₀ / B⌋ = `anchorCluster`)
 //   r        `rateAdjustment`              rate correction in ppb, |r| ≤ r_max = 500 ppm
 //                                          (`maximumRateAdjustment`)
 //   s        `maximumSlew`                 largest temporary rate change used to amortize, ppb, 0 < s < B
@@ -68,8 +69,12 @@ public struct ClusterClock: Sendable {
     /// L₀: the local instant of the last (re-)anchoring.
     public private(set) var anchorLocal: LocalInstant
 
-    /// Ĉ₀: the cluster time at `anchorLocal`, in attoseconds (10⁻⁹ ns), exact.
-    private var anchorClusterAttoseconds: Int128
+    /// Ĉ₀: the cluster time at `anchorLocal`, in attoseconds (10⁻⁹ ns), exact, kept split as
+    /// Ĉ₀ = `anchorClusterNanoseconds`·B + `anchorClusterFraction` with 0 ≤ fraction < B, so that the
+    /// hot path divides only what accrued since the anchor (a number that fits in 64 bits for
+    /// seconds after it) rather than the whole cluster time in attoseconds.
+    private var anchorClusterNanoseconds: Int128
+    private var anchorClusterFraction: Int128
 
     /// r: the accumulated rate correction (ppb, positive = the cluster clock runs faster than the
     /// oscillator), always within ±`maximumRateAdjustment`.
@@ -79,6 +84,13 @@ public struct ClusterClock: Sendable {
     /// |P̂| ≤ Int64.max·B.
     private var pendingCorrectionAttoseconds: Int128
 
+    /// Derived from the state above whenever it changes (`derive()`), so the hot path does not
+    /// recompute them: s_P, D, and N(D) = D·(B + r) + P̂ (the cluster time gained by the end of the
+    /// slewed segment).
+    private var slewCache: Int128 = 0
+    private var durationCache: Int128 = 0
+    private var slewedReachCache: Int128 = 0
+
     /// A clock that reads `cluster` at local instant `local`, with no rate adjustment and no pending
     /// correction. PRECONDITION 0 < `maximumSlew` < 10⁹ ppb (100 %): with a slew of 100 % a
     /// negative correction would stop the clock. Never traps otherwise.
@@ -87,9 +99,11 @@ public struct ClusterClock: Sendable {
                      "maximumSlew must be more than 0 ppb and less than 10^9 ppb (100 %)")
         self.maximumSlew = maximumSlew
         self.anchorLocal = local
-        self.anchorClusterAttoseconds = Int128(cluster.nanoseconds) * Self.scale
+        self.anchorClusterNanoseconds = Int128(cluster.nanoseconds)
+        self.anchorClusterFraction = 0
         self.rateAdjustment = .zero
         self.pendingCorrectionAttoseconds = 0
+        derive()
     }
 
     // MARK: State
@@ -97,7 +111,7 @@ public struct ClusterClock: Sendable {
     /// C₀: the cluster time at `anchorLocal`, rounded toward −∞ to whole ns; SATURATES at the
     /// `ClusterInstant` range. Equal to `clusterTime(at: anchorLocal)`.
     public var anchorCluster: ClusterInstant {
-        ClusterInstant(nanoseconds: WideMath.clamp(WideMath.floorDivide(anchorClusterAttoseconds, Self.scale)))
+        ClusterInstant(nanoseconds: WideMath.clamp(anchorClusterNanoseconds))
     }
 
     /// P: the correction still to be applied as of `anchorLocal` (positive = the clock is still
@@ -139,8 +153,9 @@ public struct ClusterClock: Sendable {
     /// at `ClusterInstant(nanoseconds: .min/.max)` when the value does not fit.
     public func clusterTime(at local: LocalInstant) -> ClusterInstant {
         let elapsed = Int128(local.nanoseconds) - Int128(anchorLocal.nanoseconds)  // |elapsed| < 2^64
-        let total = anchorClusterAttoseconds + elapsedAttoseconds(elapsed)  // < 2^97, see the file header
-        return ClusterInstant(nanoseconds: WideMath.clamp(WideMath.floorDivide(total, Self.scale)))
+        // Ĉ₀ + N(d) = (C₀ + d)·B + (fraction + d·r + applied): only the second part is divided.
+        let accrued = anchorClusterFraction + elapsed * Int128(rateAdjustment.partsPerBillion) + appliedAttoseconds(elapsed: elapsed)
+        return ClusterInstant(nanoseconds: WideMath.clamp(anchorClusterNanoseconds + elapsed + WideMath.floorDivide(accrued, Self.scale)))
     }
 
     /// The earliest local instant whose cluster time is ≥ `cluster`: the instant the executive sleeps
@@ -154,16 +169,16 @@ public struct ClusterClock: Sendable {
         if cluster.nanoseconds == .min { return LocalInstant(nanoseconds: .min) }  // every reading is ≥ .min
         // ⌊(Ĉ₀ + N(d))/B⌋ ≥ c  ⇔  N(d) ≥ c·B − Ĉ₀ =: target; N is strictly increasing, so find the
         // smallest integer d with N(d) ≥ target, segment by segment. |target| < 2^97.
-        let target = Int128(cluster.nanoseconds) * Self.scale - anchorClusterAttoseconds
+        let target = (Int128(cluster.nanoseconds) - anchorClusterNanoseconds) * Self.scale - anchorClusterFraction
         let baseRate = Self.scale + Int128(rateAdjustment.partsPerBillion)  // > 0
         let elapsed: Int128
         if target <= 0 {
             // N(0) = 0 ≥ target: the answer is at or before the anchor, where N(d) = d·(B + r).
             elapsed = WideMath.ceilDivide(target, baseRate)
         } else {
-            let duration = amortizationNanoseconds  // D ≤ 2^93; N(D) < 2^125
-            let slewedRate = baseRate + (pendingCorrectionAttoseconds > 0 ? effectiveSlew : -effectiveSlew)  // ≥ 1
-            if duration > 0 && target <= duration * baseRate + pendingCorrectionAttoseconds {
+            let duration = durationCache  // D ≤ 2^93; N(D) < 2^125
+            let slewedRate = baseRate + (pendingCorrectionAttoseconds > 0 ? slewCache : -slewCache)  // ≥ 1
+            if duration > 0 && target <= slewedReachCache {
                 // In the slewed segment 0 < d ≤ D, where N(d) = d·(B + r ± s_P) for d < D; at d = D
                 // N reaches its value at D, which is ≥ target here.
                 elapsed = Swift.min(WideMath.ceilDivide(target, slewedRate), duration)
@@ -189,6 +204,7 @@ public struct ClusterClock: Sendable {
         let limit = Int128(Int64.max) * Self.scale
         let sum = pendingCorrectionAttoseconds + Int128(correction.nanoseconds) * Self.scale  // < 2^94
         pendingCorrectionAttoseconds = Swift.max(-limit, Swift.min(limit, sum))
+        derive()
     }
 
     /// Adds `delta` (ppb; positive = the cluster clock runs faster relative to the oscillator) to the
@@ -200,6 +216,7 @@ public struct ClusterClock: Sendable {
         let limit = Int128(Self.maximumRateAdjustment.partsPerBillion)
         let sum = Int128(rateAdjustment.partsPerBillion) + Int128(delta.partsPerBillion)  // no overflow in Int128
         rateAdjustment = DriftRate(partsPerBillion: Int64(Swift.max(-limit, Swift.min(limit, sum))))
+        derive()
     }
 
     /// Hard set: from now on the clock reads `cluster` at `local`; any pending correction is dropped, the
@@ -209,8 +226,10 @@ public struct ClusterClock: Sendable {
     /// (a reintegrating node may restart its local epoch). Never traps.
     public mutating func set(cluster: ClusterInstant, at local: LocalInstant) {
         anchorLocal = local
-        anchorClusterAttoseconds = Int128(cluster.nanoseconds) * Self.scale
+        anchorClusterNanoseconds = Int128(cluster.nanoseconds)
+        anchorClusterFraction = 0
         pendingCorrectionAttoseconds = 0
+        derive()
     }
 
     // MARK: Internals
@@ -224,21 +243,20 @@ public struct ClusterClock: Sendable {
     }
 
     /// D = ⌈|P̂| / s_P⌉ in ns (≤ 2^93), 0 when nothing is pending.
-    private var amortizationNanoseconds: Int128 {
-        WideMath.ceilDivide(pendingCorrectionAttoseconds.magnitudeAsInt128, effectiveSlew)
+    private var amortizationNanoseconds: Int128 { durationCache }
+
+    /// Recomputes s_P, D and N(D) after the state changed.
+    private mutating func derive() {
+        slewCache = effectiveSlew
+        durationCache = WideMath.ceilDivide(pendingCorrectionAttoseconds.magnitudeAsInt128, slewCache)
+        slewedReachCache = durationCache * (Self.scale + Int128(rateAdjustment.partsPerBillion)) + pendingCorrectionAttoseconds
     }
 
     /// The part of P̂ applied `elapsed` ns after the anchor: sgn(P̂)·min(elapsed·s_P, |P̂|), 0 before it.
     private func appliedAttoseconds(elapsed: Int128) -> Int128 {
         if elapsed <= 0 || pendingCorrectionAttoseconds == 0 { return 0 }
-        let ramp = Swift.min(elapsed * effectiveSlew, pendingCorrectionAttoseconds.magnitudeAsInt128)  // < 2^94
+        let ramp = Swift.min(elapsed * slewCache, pendingCorrectionAttoseconds.magnitudeAsInt128)  // < 2^94
         return pendingCorrectionAttoseconds > 0 ? ramp : -ramp
-    }
-
-    /// N(elapsed) in as: the cluster time gained `elapsed` ns after the anchor (negative before it).
-    private func elapsedAttoseconds(_ elapsed: Int128) -> Int128 {
-        // |elapsed| < 2^64 and B + r < 2^31: the product is < 2^95.
-        elapsed * (Self.scale + Int128(rateAdjustment.partsPerBillion)) + appliedAttoseconds(elapsed: elapsed)
     }
 
     /// Moves the anchor to `local` without changing the clock function up to `local`: Ĉ₀ += N(d) and
@@ -247,7 +265,11 @@ public struct ClusterClock: Sendable {
         precondition(local >= anchorLocal, "a ClusterClock is re-anchored only forwards in local time")
         let elapsed = Int128(local.nanoseconds) - Int128(anchorLocal.nanoseconds)
         let applied = appliedAttoseconds(elapsed: elapsed)
-        anchorClusterAttoseconds += elapsedAttoseconds(elapsed)  // stays < 2^96, see the file header
+        // Ĉ₀ += N(d) = d·B + (d·r + applied), carried into the split form; Ĉ₀ stays < 2^96.
+        let accrued = anchorClusterFraction + elapsed * Int128(rateAdjustment.partsPerBillion) + applied
+        let carry = WideMath.floorDivide(accrued, Self.scale)
+        anchorClusterNanoseconds += elapsed + carry
+        anchorClusterFraction = accrued - carry * Self.scale
         pendingCorrectionAttoseconds -= applied
         anchorLocal = local
     }

@@ -92,4 +92,28 @@ import TaktTestSupport
         #expect(IntegerMath.floorMod(-5, 3) == 1)
         #expect(IntegerMath.floorMod(5, -3) == -1)
     }
+
+    /// WideMath (the clock's Int128 division) takes a 64-bit path when dividend and divisor fit:
+    /// the same quotients as plain Int128 arithmetic on both sides of the boundary, every sign.
+    @Test func wideDivisionAgreesWithInt128OnBothSidesOfThe64BitBoundary() {
+        func floorRef(_ a: Int128, _ b: Int128) -> Int128 { let q = a / b; return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q }
+        func ceilRef(_ a: Int128, _ b: Int128) -> Int128 { let q = a / b; return (a % b != 0 && (a < 0) == (b < 0)) ? q + 1 : q }
+        let edges: [Int128] = [0, 1, -1, 2, -2, 999_999_999, 1_000_000_000, -1_000_000_000, 1_000_000_001,
+                               Int128(Int64.max), Int128(Int64.max) - 1, Int128(Int64.max) + 1,
+                               Int128(Int64.min), Int128(Int64.min) + 1, Int128(Int64.min) - 1, Int128(1) << 96, -(Int128(1) << 96)]
+        var rng = SplitMix64(seed: 11)
+        var values = edges
+        for _ in 0..<2_000 {
+            let magnitude = Int128(rng.next() >> UInt64(rng.int(in: 0...63)))
+            let wide = Int128(rng.next()) << 32 | Int128(rng.next() >> 32)
+            values.append(rng.bool() ? magnitude : -magnitude)
+            values.append(rng.bool() ? wide : -wide)
+        }
+        for (i, a) in values.enumerated() {
+            for b in edges + [values[(i * 7 + 3) % values.count]] where b != 0 {
+                #expect(WideMath.floorDivide(a, b) == floorRef(a, b), "floor(\(a) / \(b))")
+                #expect(WideMath.ceilDivide(a, b) == ceilRef(a, b), "ceil(\(a) / \(b))")
+            }
+        }
+    }
 }
