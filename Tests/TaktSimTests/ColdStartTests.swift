@@ -42,6 +42,24 @@ struct ColdStartTests {
         }
     }
 
+    @Test func aFaultWhileTheClusterFormsIsTimedFromWhenItIsUp() throws {
+        // Seed 116 of the CI's cold-start campaign on minimal: b's frame fault at 10 ms comes
+        // while the cold start is still forming the cluster (up at 11.1 ms); it leaves the agreed
+        // membership at 11.9 ms. Timed from the fault that is 1.87 rounds — but there was no
+        // membership to leave before 11.1 ms; timed from then, 0.75 (within 1 round + 1 slot).
+        let (schedule, derived) = try loadSchedule("minimal.takt")
+        var configuration = SimulationConfiguration(seed: 116, rounds: 500, schedule: schedule)
+        configuration.start = .coldStart(powerOnSpread: .milliseconds(10))
+        configuration.faults = RandomFaultPlan.generate(seed: 116, nodes: 4, rounds: 500,
+                                                        window: (derived.precision ?? .zero) + schedule.cluster.readingError)
+        let report = Simulator.run(schedule: schedule, derived: derived, configuration: configuration)
+        #expect(report.violations.isEmpty, "\(report.violations.prefix(3))")
+        let up = try #require(report.startupTime)
+        #expect(up > .zero)
+        let detection = try #require(report.detectionRoundsMax)
+        #expect(detection > 0.5 && detection <= 1.25, "detection \(detection) rounds")
+    }
+
     @Test func simultaneousTimeoutsContendAndResolve() throws {
         // Power nodes 0 and 3 on so that their unique listen timeouts expire at the same instant:
         // both send a cold-start frame, see each other's, listen again; the shorter timeout wins.
