@@ -3,7 +3,8 @@
 // own, so it wakes once per interval to transmit (the same poll-then-spin wait, the same controller calls, the
 // same UDP socket as a node; not a copy) — reported the way cyclictest reports, and with
 // `--compare-cyclictest` side by side with rt-tests' cyclictest run with the same interval, loop
-// count, policy and priority, alternating the two (Docs/benchmarks.md).
+// count, policy and priority: at the same time on another CPU when there are two (a host stall,
+// such as a VM pause, then reaches both), else alternating the two (Docs/benchmarks.md).
 
 import Foundation
 import Glibc
@@ -30,7 +31,8 @@ enum BenchCommand {
         OptionSpec(["--json"], value: "FILE", help: "write the results as JSON (jitter: cyclictest's --json shape plus Takt's fields)"),
         OptionSpec(["--svg"], value: "FILE", help: "draw the histograms (log counts, percentiles marked); jitter: and the lateness time series"),
         OptionSpec(["--load"], help: "jitter: run a CPU and memory load on the other cores meanwhile"),
-        OptionSpec(["--compare-cyclictest"], help: "jitter: run rt-tests' cyclictest with the same parameters in the same run, alternating, and print both"),
+        OptionSpec(["--compare-cyclictest"], help: "jitter: run rt-tests' cyclictest with the same parameters at the same time on another CPU (halves swap CPUs unless --cpu) and print both"),
+        OptionSpec(["--alternate"], help: "jitter: with --compare-cyclictest, run the two one after the other (two halves each) instead of at the same time"),
         OptionSpec(["--drift-spread"], value: "PPM", help: "latency: each node's injected drift, uniform in ±PPM (default 100)"),
         OptionSpec(["--seed"], value: "N", help: "latency: seed for the injected drifts and offsets (default 1)"),
         OptionSpec(["--medium"], value: "KIND", help: "latency: multicast (default) or unicast"),
@@ -77,6 +79,7 @@ enum BenchCommand {
             histogramMax = h
         }
         let compare = arguments.has("--compare-cyclictest")
+        if arguments.has("--alternate") && !compare { return usage("--alternate goes with --compare-cyclictest") }
         if compare && which("cyclictest") == nil {
             console.err.write("error: cyclictest is not installed\n  help: install rt-tests (Debian/Ubuntu: apt-get install rt-tests) or run without --compare-cyclictest\n")
             return ExitStatus.usage
@@ -91,31 +94,63 @@ enum BenchCommand {
         // they did, and delayed the next measurement's wake-ups by up to milliseconds.
         let allowed = RealTimeSetup.allowedCPUs
         let helperCPUs = cpu.map { c in allowed.filter { $0 != c } }.flatMap { $0.isEmpty ? nil : $0 } ?? allowed
+        // Two halves each. With two CPUs or more (and no --load on them), cyclictest runs AT THE
+        // SAME TIME as Takt, on another CPU: a host stall — a VM pause, a burst on the host — then
+        // reaches both, and the maxima compare the two under the same conditions (run one after the
+        // other, each met different bursts: Docs/benchmarks.md). The halves swap the two CPUs,
+        // unless --cpu pins Takt. Otherwise (or with --alternate) they alternate on the same CPUs.
+        let concurrent = compare && !arguments.has("--alternate") && load == nil && allowed.count >= 2
+        let halves = compare ? [loops / 2, loops - loops / 2] : [loops]
+        let placements: [(takt: Int?, cyclictest: Int?)]
+        if concurrent, let cpu {
+            let other = allowed.first { $0 != cpu } ?? allowed[0]
+            placements = [(cpu, other), (cpu, other)]
+        } else if concurrent {
+            let a = allowed[allowed.count - 1], b = allowed[0]
+            placements = [(a, b), (b, a)]
+        } else {
+            placements = halves.map { _ in (cpu, cpu) }
+        }
         let realTime = RealTimeSetup.apply(RealTimeRequest(fifoPriority: policy == "fifo" ? priority : nil, lockMemory: true,
-                                                           cpus: cpu.map { [$0] }, timerSlack: .nanoseconds(1), holdDMALatencyZero: true))
+                                                           cpus: placements[0].takt.map { [$0] }, timerSlack: .nanoseconds(1), holdDMALatencyZero: true))
         let err = console.err
-        // Alternate: Takt, cyclictest, Takt, cyclictest — each half of the loops.
         var takt: [Interval] = []
         var series: [Interval] = []
         var cyclic = CyclictestResult()
+        var caughtUp: UInt64 = 0
         if let load { err.write("load: \(load.threads) threads of CPU and memory work on the other cores\n") }
-        let halves = compare ? [loops / 2, loops - loops / 2] : [loops]
+        func cyclictestFailed(_ count: Int) -> Int32 {
+            err.write("\nerror: cyclictest failed (run it by hand: cyclictest -m -p \(priority) -i \(interval.nanoseconds / 1_000) -l \(count))\n")
+            return ExitStatus.failure
+        }
         for (i, count) in halves.enumerated() {
-            if console.interactive { err.write("\rmeasuring Takt (\(i + 1)/\(halves.count)), \(count) wake-ups of \(interval) …") }
-            guard let samples = measureExecutiveSeries(interval: interval, loops: count, spin: spin) else {
+            let place = placements[i]
+            if i > 0, let c = place.takt, c != placements[i - 1].takt { _ = RealTimeSetup.pin(to: [c]) }
+            // Started from this thread made ordinary and moved to its CPU, so neither cyclictest's
+            // main thread nor Foundation's helper threads inherit SCHED_FIFO or the measured CPU.
+            let running = concurrent ? RealTimeSetup.asOrdinaryThread(on: place.cyclictest.map { [$0] }, {
+                startCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: place.cyclictest)
+            }) : nil
+            if concurrent && running == nil { return cyclictestFailed(count) }
+            if console.interactive {
+                err.write("\r\u{1B}[Kmeasuring Takt\(concurrent ? " and cyclictest" : "") (\(i + 1)/\(halves.count)), \(count) wake-ups of \(interval) …")
+            }
+            guard let (samples, caught) = measureExecutiveSeries(interval: interval, loops: count, spin: spin) else {
+                running?.stop()
                 err.write("error: could not open a UDP socket on 127.0.0.1 for the benchmark node\n")
                 return ExitStatus.failure
             }
             takt += samples
             series += samples
-            if compare {
+            caughtUp += caught
+            if let running {
+                guard let r = running.finish() else { return cyclictestFailed(count) }
+                cyclic.merge(r)
+            } else if compare {
                 if console.interactive { err.write("\r\u{1B}[Kmeasuring cyclictest (\(i + 1)/\(halves.count)) …") }
                 guard let r = RealTimeSetup.asOrdinaryThread(on: helperCPUs, {
-                    runCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: cpu)
-                }) else {
-                    err.write("\nerror: cyclictest failed (run it by hand: cyclictest -m -p \(priority) -i \(interval.nanoseconds / 1_000) -l \(count))\n")
-                    return ExitStatus.failure
-                }
+                    startCyclictest(interval: interval, loops: count, policy: policy, priority: priority, cpu: cpu)?.finish()
+                }) else { return cyclictestFailed(count) }
                 cyclic.merge(r)
             }
         }
@@ -125,7 +160,14 @@ enum BenchCommand {
         var text = "takt bench jitter: \(takt.count) wake-ups every \(interval), spin \(spin); executive dispatch lateness (wake − instant)\n"
         text += "  environment: kernel \(realTime.environment.kernelRelease)\(realTime.environment.preemptRT ? " (PREEMPT_RT)" : ""), clocksource \(realTime.environment.clocksource ?? "?"), policy \(realTime.environment.schedulingPolicy) priority \(realTime.environment.schedulingPriority)\n"
         for step in realTime.steps where step.status != .notRequested { text += "    \(step)\n" }
+        let comparison = !compare ? nil : concurrent
+            ? "at the same time, " + placements.map { "Takt on CPU \($0.takt ?? 0) with cyclictest on CPU \($0.cyclictest ?? 0)" }.joined(separator: ", then ")
+            : "one after the other, two halves each" + (cpu.map { " on CPU \($0)" } ?? "")
+        if let comparison { text += "  comparison: \(comparison)\n" }
         text += "  Takt:       " + stats.line + "\n"
+        if caughtUp > 0 {
+            text += "              + \(caughtUp) actions caught up after those overruns (already due at the late wake-up: not wake-ups, as cyclictest skips missed periods)\n"
+        }
         var cyclicStats: LatencyStatistics?
         if compare {
             cyclicStats = cyclic.statistics
@@ -163,12 +205,19 @@ enum BenchCommand {
                 ("thread", .object([("0", .object([("min", .int(stats.min.nanoseconds / 1_000)), ("avg", .int(stats.average.nanoseconds / 1_000)),
                                                    ("max", .int(stats.max.nanoseconds / 1_000)), ("cpu", .int(Int64(cpu ?? -1)))]))])),
                 ("latency_ns", stats.json), ("overruns", .int(Int64(stats.overruns))), ("interval_ns", .int(interval.nanoseconds)),
-                ("loops", .int(Int64(takt.count))), ("spin_ns", .int(spin.nanoseconds)),
+                ("loops", .int(Int64(takt.count))), ("caught_up", .int(Int64(caughtUp))), ("spin_ns", .int(spin.nanoseconds)),
                 ("policy", .string(realTime.environment.schedulingPolicy)), ("priority", .int(Int64(realTime.environment.schedulingPriority))),
                 ("clocksource", .string(realTime.environment.clocksource ?? "")),
                 ("realtime_setup", .array(realTime.steps.map { .string("\($0)") })), ("load", .bool(load != nil)),
             ]
-            if let c = cyclicStats { fields.append(("cyclictest_latency_ns", c.json)) }
+            if let c = cyclicStats {
+                fields.append(("cyclictest_latency_ns", c.json))
+                fields.append(("comparison", .string(concurrent ? "concurrent" : "alternating")))
+                if concurrent {
+                    fields.append(("takt_cpus", .array(placements.map { .int(Int64($0.takt ?? -1)) })))
+                    fields.append(("cyclictest_cpus", .array(placements.map { .int(Int64($0.cyclictest ?? -1)) })))
+                }
+            }
             do { try JSON.object(fields).serialized(pretty: true).write(toFile: path, atomically: true, encoding: .utf8) } catch {
                 console.err.write("error: cannot write \(path): \(error.localizedDescription)\n")
                 return ExitStatus.usage
@@ -255,11 +304,13 @@ enum BenchCommand {
     /// Runs an executive over a one-node schedule with `interval`-long slots and returns the
     /// lateness of `loops` wake-ups (after a warm-up); nil when no socket could be opened.
     static func measureExecutive(interval: Interval, loops: Int, spin: Interval) -> [Interval]? {
-        measureExecutiveSeries(interval: interval, loops: loops, spin: spin)?.sorted()
+        measureExecutiveSeries(interval: interval, loops: loops, spin: spin)?.samples.sorted()
     }
 
     /// The lateness of each wake-up, in time order.
-    static func measureExecutiveSeries(interval: Interval, loops: Int, spin: Interval) -> [Interval]? {
+    /// The wake-up samples (lateness) of `loops` intervals, and the actions caught up after stalls
+    /// (already due at a wake-up: not samples, as cyclictest skips the periods it missed).
+    static func measureExecutiveSeries(interval: Interval, loops: Int, spin: Interval) -> (samples: [Interval], caughtUp: UInt64)? {
         let us = interval.nanoseconds / 1_000
         let slots = 8
         // One node owning every slot: it acts (transmits) at every slot start, once per interval.
@@ -287,10 +338,10 @@ enum BenchCommand {
         executive.run(until: start + schedule.cluster.round * 4) { false }
         // (Not resetting the histogram here: zeroing it takes milliseconds, and the loop would start
         // the measured run that far behind. The measured samples are the log's from here on.)
-        let first = executive.latenessLogged
+        let first = executive.latenessLogged, caughtBefore = executive.caughtUp
         let measureStart = executive.now()
         executive.run(until: measureStart + interval * Int64(loops) + interval / 2) { false }
-        return (first..<executive.latenessLogged).map { Interval(nanoseconds: log[$0]) }
+        return ((first..<executive.latenessLogged).map { Interval(nanoseconds: log[$0]) }, executive.caughtUp - caughtBefore)
     }
 
     /// The samples of a 1 ns histogram, in ascending order (bucket lower bounds; overflows at the maximum).
@@ -305,7 +356,8 @@ enum BenchCommand {
         return out
     }
 
-    static func runCyclictest(interval: Interval, loops: Int, policy: String, priority: Int32, cpu: Int?) -> CyclictestResult? {
+    /// Starts cyclictest (one thread, the histogram on stdout at its end); nil if it cannot start.
+    static func startCyclictest(interval: Interval, loops: Int, policy: String, priority: Int32, cpu: Int?) -> RunningCyclictest? {
         let histogram = 10_000  // us
         let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("takt-cyclictest-\(getpid()).json").path
         var args = ["-m", "-q", "-t", "1", "-i", "\(interval.nanoseconds / 1_000)", "-l", "\(loops)", "-h", "\(histogram)", "--json=\(jsonPath)"]
@@ -318,10 +370,28 @@ enum BenchCommand {
         p.standardOutput = out
         p.standardError = Pipe()
         do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        return RunningCyclictest(process: p, output: out, jsonPath: jsonPath)
+    }
+}
+
+/// A cyclictest run in progress: `finish()` waits for it and reads its histogram.
+struct RunningCyclictest {
+    let process: Process
+    let output: Pipe
+    let jsonPath: String
+
+    /// Ends it early (the measurement it was compared with failed).
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: jsonPath)
+    }
+
+    func finish() -> CyclictestResult? {
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
         defer { try? FileManager.default.removeItem(atPath: jsonPath) }
-        guard p.terminationStatus == 0 else { return nil }
+        guard process.terminationStatus == 0 else { return nil }
         // The -h histogram: "NNNNNN CCCCCC" lines (us, count), then "# Max Latencies: …".
         var result = CyclictestResult()
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {

@@ -308,6 +308,9 @@ public enum RealTimeSetup {
     /// The CPUs the calling thread may run on now (sched_getaffinity); empty if unknown.
     public static var allowedCPUs: [Int] { EnvironmentFacts.currentCPUs() }
 
+    /// Pins the calling thread to `cpus` (after `apply`, to move a measuring thread between CPUs).
+    public static func pin(to cpus: [Int]) -> RealTimeStep { setAffinity(cpus) }
+
     /// Runs `body` with the calling thread made ordinary — SCHED_OTHER, on `cpus` (when given and
     /// not empty) — and then puts its policy, priority and CPU set back. Threads and processes
     /// created meanwhile inherit the ordinary settings: a real-time thread that spawns a child

@@ -67,6 +67,11 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     public private(set) var latenessLogged = 0
     /// The deadline of the last action: several actions due at one instant count one wake-up.
     private var lastDeadline = LocalInstant(nanoseconds: Int64.min / 2)
+    /// The host instant the loop last woke for a sampled instant.
+    private var lastWake = LocalInstant(nanoseconds: Int64.min / 2)
+    /// Instants already due when the loop last woke — caught up after a stall, not continuations
+    /// of one instant — and so not sampled as wake-ups (cyclictest skips such missed periods).
+    public private(set) var caughtUp: UInt64 = 0
     private var frozenSince: LocalInstant?
     /// Receives each record (RecordLayout.bytes); returns false when it had to drop it.
     private let sink: ((UnsafeRawBufferPointer) -> Bool)?
@@ -178,10 +183,19 @@ public struct Executive<Clock: TimeSource, Net: Medium> {
     }
 
     /// Dispatch lateness is how late the loop woke for an instant (an action's or a task
-    /// release's): one due at the same instant as the previous one (within 1 us: a round's end and
-    /// the next round's first slot, across the clock's correction) is a continuation, not a wake-up.
+    /// release's), measured the way cyclictest measures: an instant that had already come when the
+    /// loop last woke is not a wake-up of its own — the continuation of one (a round's end and the
+    /// next round's first slot are one instant), or an action caught up after a stall, which
+    /// cyclictest would skip as a missed period. Those are counted in `caughtUp`, not sampled; the
+    /// stall itself is the sample of the wake-up it delayed.
     private mutating func recordWakeUp(_ late: Interval, for deadline: LocalInstant) {
-        guard deadline - lastDeadline > .microseconds(1) else { return }
+        let continuation = deadline - lastDeadline <= .microseconds(1)  // across the clock's correction
+        if continuation || deadline <= lastWake {
+            if !continuation { caughtUp &+= 1 }
+            if deadline > lastDeadline { lastDeadline = deadline }
+            return
+        }
+        lastWake = deadline + late
         lateness.record(late)
         if let log = latenessLog, latenessLogged < log.count {
             log[latenessLogged] = late.nanoseconds

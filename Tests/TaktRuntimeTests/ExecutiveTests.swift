@@ -152,6 +152,58 @@ struct ExecutiveTests {
     }
 }
 
+/// The host clock of one executive, stalled once: at its `stallAt`-th wait it wakes `stall` late
+/// (a VM pause, a preempted process).
+struct StallingTime: TimeSource {
+    let clock: FakeClock
+    let stallAt: Int
+    let stall: Int64
+    var waits = 0
+    mutating func now() -> LocalInstant { LocalInstant(nanoseconds: clock.now) }
+    mutating func wait(until deadline: LocalInstant) -> Interval {
+        waits += 1
+        if clock.now < deadline.nanoseconds { clock.now = deadline.nanoseconds }
+        if waits == stallAt { clock.now += stall }
+        return LocalInstant(nanoseconds: clock.now) - deadline
+    }
+}
+
+@Suite("Executive dispatch lateness, as cyclictest counts it", .hostShared)
+struct ExecutiveLatenessTests {
+    /// One node that owns every 1 ms slot (the `takt bench jitter` schedule), its host stalled once
+    /// for 5.3 ms: the stall is ONE late wake-up sample; the actions already due when the loop woke
+    /// are caught up, counted in `caughtUp`, not sampled — as cyclictest skips the periods it
+    /// missed. (Here the stall hits the wait for a slot at the instant of a round's end, which is
+    /// not a wake-up of its own: the next one, 1 ms on, is the sample, 4.3 ms late, and 4 actions
+    /// are caught up; either way the sample less the caught-up periods is 0.3 ms.) Before,
+    /// each of those actions was a sample too (4.3, 3.3, … 0.3 ms).
+    @Test func aStallIsOneSampleAndTheActionsItDelayedAreCaughtUp() throws {
+        var text = "cluster bench { round = 8000 us; cycle = 1 round; macrotick = 1000 us; bitrate = 1 Gbit/s; propagation = 1 us; drift = 1 ppm; reading_error = 1 us; fault_tolerance = 0 }\nnode self\n"
+        for i in 0..<8 { text += "slot s\(i) { sender = self; offset = \(i * 1000) us; length = 1000 us }\n" }
+        let checked = ScheduleChecker.check(text)
+        let schedule = try #require(checked.schedule), derived = try #require(checked.derived)
+        let codec = try FrameCodec(schedule: schedule)
+        let clock = FakeClock(0)
+        let bus = FakeBus(nodes: 1, frameBytes: codec.maximumFrameBytes, propagation: 1_000, clocks: [clock])
+        var executive = try Executive(configuration: ControllerConfiguration(schedule: schedule, derived: derived, node: 0), codec: codec,
+                                      oscillator: .identity, time: StallingTime(clock: clock, stallAt: 200, stall: 5_300_000),
+                                      medium: FakeMedium(bus: bus, node: 0),
+                                      settings: ExecutiveSettings(spin: .zero, guardian: .milliseconds(1), restartAfterFreeze: nil))
+        defer { executive.deallocate() }
+        let log = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1_000)
+        defer { log.deallocate() }
+        executive.latenessLog = log
+        executive.run(until: LocalInstant(nanoseconds: 400_000_000)) { false }
+        let samples = (0..<executive.latenessLogged).map { log[$0] }
+        #expect(executive.controller.isOperating)  // it cold-started alone and keeps sending
+        #expect(samples.count > 300)
+        let late = samples.filter { $0 > 0 }
+        #expect(late.count == 1, "one late wake-up, the stall: \(late)")
+        #expect((late.first ?? 0) >= 4_300_000)
+        #expect((late.first ?? 0) - Int64(executive.caughtUp) * 1_000_000 == 300_000, "\(late) and \(executive.caughtUp) caught up")
+    }
+}
+
 import CTaktAllocationCounter
 
 @Suite("Executive allocation budget", .hostShared)
