@@ -301,15 +301,10 @@ enum BenchCommand {
         return nil
     }
 
-    /// Runs an executive over a one-node schedule with `interval`-long slots and returns the
-    /// lateness of `loops` wake-ups (after a warm-up); nil when no socket could be opened.
-    static func measureExecutive(interval: Interval, loops: Int, spin: Interval) -> [Interval]? {
-        measureExecutiveSeries(interval: interval, loops: loops, spin: spin)?.samples.sorted()
-    }
-
-    /// The lateness of each wake-up, in time order.
-    /// The wake-up samples (lateness) of `loops` intervals, and the actions caught up after stalls
-    /// (already due at a wake-up: not samples, as cyclictest skips the periods it missed).
+    /// Runs an executive over a one-node schedule with `interval`-long slots (after a warm-up) for
+    /// `loops` intervals: the lateness of each wake-up in time order, and the actions caught up
+    /// after stalls (already due at a wake-up: not samples, as cyclictest skips the periods it
+    /// missed); nil when no socket could be opened.
     static func measureExecutiveSeries(interval: Interval, loops: Int, spin: Interval) -> (samples: [Interval], caughtUp: UInt64)? {
         let us = interval.nanoseconds / 1_000
         let slots = 8

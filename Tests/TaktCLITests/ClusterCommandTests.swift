@@ -184,8 +184,11 @@ struct BenchJitterCommandTests {
         let latency = try #require(report["latency_ns"] as? [String: Int])
         for key in ["min", "avg", "p50", "p90", "p99", "p999", "p9999", "max"] { #expect(latency[key] != nil, "\(key)") }
         #expect(latency["min"]! <= latency["p50"]! && latency["p50"]! <= latency["p99"]! && latency["p99"]! <= latency["max"]!)
-        let loops = try #require(report["loops"] as? Int)
-        #expect(loops >= 299 && loops <= 301)  // one wake-up per interval
+        // One instant per interval: a wake-up sample, or an action caught up after a stall (this
+        // debug build runs as an ordinary process on a shared host).
+        let loops = try #require(report["loops"] as? Int), caughtUp = try #require(report["caught_up"] as? Int)
+        #expect(loops + caughtUp >= 299 && loops + caughtUp <= 301, "\(loops) wake-ups, \(caughtUp) caught up")
+        #expect(loops >= 100)
         #expect((report["thread"] as? [String: Any])?["0"] != nil && report["sysinfo"] != nil)
         #expect(try taktProcess(["bench", "jitter", "--interval", "5us"]).0 == 2)
         let (simStatus, sim, _) = try taktProcess(["bench", "sim", "--nodes", "4", "--loops", "1000"])
