@@ -3,8 +3,8 @@
 // own, so it wakes once per interval to transmit (the same poll-then-spin wait, the same controller calls, the
 // same UDP socket as a node; not a copy) — reported the way cyclictest reports, and with
 // `--compare-cyclictest` side by side with rt-tests' cyclictest run with the same interval, loop
-// count, policy and priority: at the same time on another CPU when there are two (a host stall,
-// such as a VM pause, then reaches both), else alternating the two (Docs/benchmarks.md).
+// count, policy and priority, alternating the two — or, with `--concurrent`, at the same time on
+// another CPU, so that a host stall such as a VM pause reaches both (Docs/benchmarks.md).
 
 import Foundation
 import Glibc
@@ -31,8 +31,8 @@ enum BenchCommand {
         OptionSpec(["--json"], value: "FILE", help: "write the results as JSON (jitter: cyclictest's --json shape plus Takt's fields)"),
         OptionSpec(["--svg"], value: "FILE", help: "draw the histograms (log counts, percentiles marked); jitter: and the lateness time series"),
         OptionSpec(["--load"], help: "jitter: run a CPU and memory load on the other cores meanwhile"),
-        OptionSpec(["--compare-cyclictest"], help: "jitter: run rt-tests' cyclictest with the same parameters at the same time on another CPU (halves swap CPUs unless --cpu) and print both"),
-        OptionSpec(["--alternate"], help: "jitter: with --compare-cyclictest, run the two one after the other (two halves each) instead of at the same time"),
+        OptionSpec(["--compare-cyclictest"], help: "jitter: run rt-tests' cyclictest with the same parameters in the same run, alternating (two halves each), and print both"),
+        OptionSpec(["--concurrent"], help: "jitter: with --compare-cyclictest, run cyclictest at the same time on another CPU instead (halves swap CPUs unless --cpu)"),
         OptionSpec(["--drift-spread"], value: "PPM", help: "latency: each node's injected drift, uniform in ±PPM (default 100)"),
         OptionSpec(["--seed"], value: "N", help: "latency: seed for the injected drifts and offsets (default 1)"),
         OptionSpec(["--medium"], value: "KIND", help: "latency: multicast (default) or unicast"),
@@ -79,7 +79,12 @@ enum BenchCommand {
             histogramMax = h
         }
         let compare = arguments.has("--compare-cyclictest")
-        if arguments.has("--alternate") && !compare { return usage("--alternate goes with --compare-cyclictest") }
+        if arguments.has("--concurrent") {
+            guard compare else { return usage("--concurrent goes with --compare-cyclictest") }
+            guard !arguments.has("--load") else { return usage("--concurrent runs cyclictest on another CPU, where --load would run: use one of them") }
+            let usable = RealTimeSetup.allowedCPUs.count
+            guard usable >= 2 else { return usage("--concurrent needs two CPUs; this process may use \(usable) (see taskset -p, the cpuset)") }
+        }
         if compare && which("cyclictest") == nil {
             console.err.write("error: cyclictest is not installed\n  help: install rt-tests (Debian/Ubuntu: apt-get install rt-tests) or run without --compare-cyclictest\n")
             return ExitStatus.usage
@@ -94,12 +99,12 @@ enum BenchCommand {
         // they did, and delayed the next measurement's wake-ups by up to milliseconds.
         let allowed = RealTimeSetup.allowedCPUs
         let helperCPUs = cpu.map { c in allowed.filter { $0 != c } }.flatMap { $0.isEmpty ? nil : $0 } ?? allowed
-        // Two halves each. With two CPUs or more (and no --load on them), cyclictest runs AT THE
-        // SAME TIME as Takt, on another CPU: a host stall — a VM pause, a burst on the host — then
-        // reaches both, and the maxima compare the two under the same conditions (run one after the
-        // other, each met different bursts: Docs/benchmarks.md). The halves swap the two CPUs,
-        // unless --cpu pins Takt. Otherwise (or with --alternate) they alternate on the same CPUs.
-        let concurrent = compare && !arguments.has("--alternate") && load == nil && allowed.count >= 2
+        // Two halves each, alternating: Takt, cyclictest, Takt, cyclictest. With --concurrent,
+        // cyclictest runs AT THE SAME TIME as Takt, on another CPU: a host stall — a VM pause, a
+        // burst on the host — then reaches both, and the maxima compare the two under the same
+        // conditions (alternating, each meets different bursts: Docs/benchmarks.md). The halves
+        // swap the two CPUs, unless --cpu pins Takt.
+        let concurrent = compare && arguments.has("--concurrent")
         let halves = compare ? [loops / 2, loops - loops / 2] : [loops]
         let placements: [(takt: Int?, cyclictest: Int?)]
         if concurrent, let cpu {

@@ -49,7 +49,7 @@ enum LatencyStampCheck {
 
 enum LatencyBench {
     /// bench options that belong to the other benchmarks.
-    static let otherBenchmarksOptions = ["--interval", "--loops", "--nodes", "--tasks", "--policy", "--cpu", "--histogram", "--load", "--compare-cyclictest", "--alternate"]
+    static let otherBenchmarksOptions = ["--interval", "--loops", "--nodes", "--tasks", "--policy", "--cpu", "--histogram", "--load", "--compare-cyclictest", "--concurrent"]
 
     static func run(_ arguments: ParsedArguments, _ console: inout Console) -> Int32 {
         func usage(_ message: String) -> Int32 { TaktCommand.usageError(message, subcommand: "bench", console: &console) }

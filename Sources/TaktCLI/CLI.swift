@@ -48,7 +48,7 @@ public enum TaktCommand {
                        usage: "takt cluster SCHEDULE [--duration D] [--drift-spread PPM] [--kill NODE@T] [--restart NODE@T] [--stop NODE@T+D] [--medium multicast|unicast] [--json]",
                        options: ClusterCommand.options, run: ClusterCommand.run),
             Subcommand(name: "bench", summary: "benchmarks: dispatch lateness (next to cyclictest), atomic-broadcast latency, simulator throughput, validator speed",
-                       usage: "takt bench jitter [--interval D] [--loops N | --duration D] [--spin D] [--policy fifo|other] [--priority P] [--cpu N] [--histogram MAX_US] [--json FILE] [--svg FILE] [--compare-cyclictest [--alternate]] | takt bench latency SCHEDULE [--duration D] [--drift-spread PPM] [--allowance D] [--json FILE] [--svg FILE] | takt bench sim [--nodes LIST] | takt bench check [--nodes N --tasks M]",
+                       usage: "takt bench jitter [--interval D] [--loops N | --duration D] [--spin D] [--policy fifo|other] [--priority P] [--cpu N] [--histogram MAX_US] [--json FILE] [--svg FILE] [--compare-cyclictest [--concurrent]] | takt bench latency SCHEDULE [--duration D] [--drift-spread PPM] [--allowance D] [--json FILE] [--svg FILE] | takt bench sim [--nodes LIST] | takt bench check [--nodes N --tasks M]",
                        options: BenchCommand.options, run: BenchCommand.run),
             Subcommand(name: "gen", summary: "generate a large valid schedule (for benchmarks)",
                        usage: "takt gen --nodes N --tasks M [--messages K] [-o FILE]",

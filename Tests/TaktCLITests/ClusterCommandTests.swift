@@ -191,6 +191,8 @@ struct BenchJitterCommandTests {
         #expect(loops >= 100)
         #expect((report["thread"] as? [String: Any])?["0"] != nil && report["sysinfo"] != nil)
         #expect(try taktProcess(["bench", "jitter", "--interval", "5us"]).0 == 2)
+        #expect(try taktProcess(["bench", "jitter", "--concurrent"]).0 == 2)  // only with --compare-cyclictest
+        #expect(try taktProcess(["bench", "jitter", "--compare-cyclictest", "--concurrent", "--load"]).0 == 2)
         let (simStatus, sim, _) = try taktProcess(["bench", "sim", "--nodes", "4", "--loops", "1000"])
         #expect(simStatus == 0 && sim.contains("4 nodes") && sim.contains("M/s"))
         let (checkStatus, check, _) = try taktProcess(["bench", "check", "--nodes", "20", "--tasks", "100", "--loops", "1"])
