@@ -1020,9 +1020,10 @@ struct SimulationRun {
         let slotEnd = now - precision.nanoseconds
         if let since = faultTime[sender], let agreed, !agreed.contains(sender) {
             // A fault injected while a cold start is still forming the cluster meets no membership
-            // to leave: its latency counts from the instant the cluster was up.
-            let up = lastPowerOn.flatMap { last in startupTime.map { last + $0.nanoseconds } }
-            let latency = Double(slotEnd - max(since, min(up ?? since, slotEnd))) / Double(roundNs)
+            // to leave: its latency counts from the instant the cluster was up (a slot end already
+            // checked, so never after this one).
+            let up = lastPowerOn.flatMap { last in startupTime.map { last + $0.nanoseconds } } ?? since
+            let latency = Double(slotEnd - max(since, up)) / Double(roundNs)
             detectionRounds = max(detectionRounds ?? 0, latency)
             if latency > 2 {
                 record(.detectionLatency, round: r, slot: s, "\(name(sender)) removed \(latency) rounds after its fault")

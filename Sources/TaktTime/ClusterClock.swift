@@ -134,14 +134,14 @@ public struct ClusterClock: Sendable {
     /// applied, at the maximum slew. `.zero` when nothing is pending. SATURATES at `Interval.max`
     /// (only for corrections of years at tiny slews).
     public var amortizationDuration: Interval {
-        Interval(nanoseconds: WideMath.clamp(amortizationNanoseconds))
+        Interval(nanoseconds: WideMath.clamp(durationCache))
     }
 
     /// L₀ + D: the local instant from which the clock runs at its base rate again (the pending
     /// correction fully applied). `anchorLocal` when nothing is pending. SATURATES at the
     /// `LocalInstant` range.
     public var amortizationEnd: LocalInstant {
-        LocalInstant(nanoseconds: WideMath.clamp(Int128(anchorLocal.nanoseconds) + amortizationNanoseconds))
+        LocalInstant(nanoseconds: WideMath.clamp(Int128(anchorLocal.nanoseconds) + durationCache))
     }
 
     // MARK: Conversion (the hot path: pure, no allocation, never traps)
@@ -154,7 +154,7 @@ public struct ClusterClock: Sendable {
     public func clusterTime(at local: LocalInstant) -> ClusterInstant {
         let elapsed = Int128(local.nanoseconds) - Int128(anchorLocal.nanoseconds)  // |elapsed| < 2^64
         // Ĉ₀ + N(d) = (C₀ + d)·B + (fraction + d·r + applied): only the second part is divided.
-        let accrued = anchorClusterFraction + elapsed * Int128(rateAdjustment.partsPerBillion) + appliedAttoseconds(elapsed: elapsed)
+        let accrued = accruedAttoseconds(elapsed: elapsed, applied: appliedAttoseconds(elapsed: elapsed))
         return ClusterInstant(nanoseconds: WideMath.clamp(anchorClusterNanoseconds + elapsed + WideMath.floorDivide(accrued, Self.scale)))
     }
 
@@ -242,10 +242,8 @@ public struct ClusterClock: Sendable {
         return Swift.min(slew, Self.scale + Int128(rateAdjustment.partsPerBillion) - 1)  // ≥ 999_499_999
     }
 
-    /// D = ⌈|P̂| / s_P⌉ in ns (≤ 2^93), 0 when nothing is pending.
-    private var amortizationNanoseconds: Int128 { durationCache }
-
-    /// Recomputes s_P, D and N(D) after the state changed.
+    /// Recomputes s_P, D = ⌈|P̂| / s_P⌉ (ns, ≤ 2^93, 0 when nothing is pending) and N(D) after the
+    /// state changed.
     private mutating func derive() {
         slewCache = effectiveSlew
         durationCache = WideMath.ceilDivide(pendingCorrectionAttoseconds.magnitudeAsInt128, slewCache)
@@ -259,6 +257,12 @@ public struct ClusterClock: Sendable {
         return pendingCorrectionAttoseconds > 0 ? ramp : -ramp
     }
 
+    /// fraction + d·r + applied: the part of Ĉ₀ + N(d) beyond (C₀ + d)·B, in as (small for d of
+    /// seconds, so that its division by B takes the 64-bit path).
+    private func accruedAttoseconds(elapsed: Int128, applied: Int128) -> Int128 {
+        anchorClusterFraction + elapsed * Int128(rateAdjustment.partsPerBillion) + applied
+    }
+
     /// Moves the anchor to `local` without changing the clock function up to `local`: Ĉ₀ += N(d) and
     /// P̂ −= the part applied by then, both exact. PRECONDITION `local >= anchorLocal`.
     private mutating func reanchor(at local: LocalInstant) {
@@ -266,7 +270,7 @@ public struct ClusterClock: Sendable {
         let elapsed = Int128(local.nanoseconds) - Int128(anchorLocal.nanoseconds)
         let applied = appliedAttoseconds(elapsed: elapsed)
         // Ĉ₀ += N(d) = d·B + (d·r + applied), carried into the split form; Ĉ₀ stays < 2^96.
-        let accrued = anchorClusterFraction + elapsed * Int128(rateAdjustment.partsPerBillion) + applied
+        let accrued = accruedAttoseconds(elapsed: elapsed, applied: applied)
         let carry = WideMath.floorDivide(accrued, Self.scale)
         anchorClusterNanoseconds += elapsed + carry
         anchorClusterFraction = accrued - carry * Self.scale
